@@ -1,0 +1,82 @@
+// BullMQ workers: thin, each job names a row and calls a flow. Errors decide retries: RetryLater
+// (the provider did not take the message) is retried with backoff; everything a retry cannot fix
+// is settled inside the flow.
+import { Worker, type Job } from 'bullmq';
+import type { Deps } from '../src/deps.ts';
+import { deliver } from '../src/flows/deliver.ts';
+import { handleInbound } from '../src/flows/inbound.ts';
+import { redisConnection, type QueueName, type SendJob } from '../src/queues.ts';
+
+export interface WorkerPool {
+  workers: Worker[];
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface WorkerOptions {
+  queues: readonly QueueName[];
+  concurrency?: number;
+}
+
+export function startWorkers(deps: Deps, opts: WorkerOptions): WorkerPool {
+  const { config, log } = deps;
+  const connection = redisConnection(config.redisUrl, true);
+  const concurrency = opts.concurrency ?? config.sendConcurrency;
+  const sendProcessor = async (job: Job<SendJob>) => {
+    const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    return deliver(deps, job.data.messageId, { finalAttempt });
+  };
+  const workers: Worker[] = [];
+  for (const name of opts.queues) {
+    // Crash recovery: a worker that dies holds its jobs until their lock expires and a stalled
+    // check hands them to another worker. BullMQ's defaults (30 s lock, a check every 30 s, a job
+    // failed for good after stalling once) left a dead worker's jobs idle for up to a minute and
+    // failed some for good; every job here is safe to run again (deliver's queued->sending claim,
+    // apply-actions' processedAt), so locks are short and a job may stall several times. A job
+    // that still fails for good while its row waits is revived by the sweep.
+    const common = { connection, prefix: config.redisPrefix, autorun: true, lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 5 };
+    let worker: Worker;
+    if (name === 'inbound') {
+      worker = new Worker(
+        name,
+        async (job: Job<{ messageId: string }>) =>
+          (await handleInbound(deps, job.data.messageId))?.actions,
+        {
+          ...common,
+          concurrency: Math.max(4, Math.floor(concurrency / 4)),
+        },
+      );
+    } else {
+      // The provider's rate (e.g. 100/s on a short code) is enforced across every process by
+      // BullMQ's global limiter; 100 ms windows keep bursts within about 10% of the target.
+      const rate = name === 'sms' && config.sms.ratePerSecond > 0 ? config.sms.ratePerSecond : 0;
+      worker = new Worker(name, sendProcessor, {
+        ...common,
+        concurrency: name === 'priority' ? Math.max(8, Math.floor(concurrency / 2)) : concurrency,
+        ...(rate ? { limiter: { max: Math.max(1, Math.round(rate / 10)), duration: 100 } } : {}),
+      });
+    }
+    worker.on('failed', (job, err) => {
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1))
+        log.error({ queue: name, jobId: job.id, err: err.message }, 'job failed for good');
+    });
+    worker.on('error', (err) => log.error({ queue: name, err: err.message }, 'worker error'));
+    workers.push(worker);
+  }
+  return {
+    workers,
+    async close(graceMs = config.shutdownGraceMs) {
+      // Stop taking jobs, let those in flight finish within the grace time, then force-close:
+      // a job still active is released back to the queue by BullMQ's stalled-job check (its
+      // message, if it was at the provider, stays `sending`: at most once). A slice of the grace
+      // time is kept for closing connections, so the whole process is gone within it.
+      const wait = Math.max(0, graceMs - Math.min(1000, graceMs / 4));
+      const graceful = Promise.all(workers.map((w) => w.close()));
+      const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), wait).unref());
+      if ((await Promise.race([graceful, timeout])) === 'timeout') {
+        log.warn({ graceMs }, 'jobs still running after the grace time; closing anyway');
+        await Promise.all(workers.map((w) => w.close(true)));
+      }
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// `enroll --phone E164 | --email ADDR [--tz Zone] [--name First] [--confirm]`
+import type { Config } from '../config.ts';
+import { enroll } from '../flows/enroll.ts';
+import { buildDeps, closeDeps } from '../main.ts';
+import { parse, UsageError } from './args.ts';
+
+const USAGE =
+  'enroll --phone +12025550123 | --email name@example.com [--tz America/Chicago] [--name First] [--confirm]';
+
+export async function enrollCommand(cfg: Config, args: string[]): Promise<number> {
+  const { values } = parse(
+    args,
+    {
+      phone: { type: 'string' },
+      email: { type: 'string' },
+      tz: { type: 'string' },
+      name: { type: 'string' },
+      confirm: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  if (!values.phone === !values.email)
+    throw new UsageError(`Give exactly one of --phone or --email.\nUsage: ${USAGE}`);
+  const deps = await buildDeps(cfg);
+  try {
+    const r = await enroll(deps, {
+      phone: values.phone,
+      email: values.email,
+      timezone: values.tz,
+      firstName: values.name,
+      confirm: Boolean(values.confirm),
+      evidence: { source: 'cli', user: process.env.USER ?? 'unknown' },
+    });
+    const e = await deps.db.enrollment.findUniqueOrThrow({
+      where: { id: r.enrollmentId },
+      include: { subscriber: true },
+    });
+    console.log(
+      [
+        `${r.created ? 'enrolled' : 'already known'}: subscriber ${r.subscriberId} (${r.channel}, ${e.subscriber.timezone})`,
+        `enrollment ${e.state}${e.nextStep ? `; next step ${e.nextStep} at ${e.nextRunAt?.toISOString()}` : ''}`,
+        e.state === 'pending'
+          ? `waiting for confirmation (${r.channel === 'sms' ? 'reply YES' : 'the link in the confirmation email'}); --confirm skips it`
+          : '',
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    );
+    return 0;
+  } finally {
+    await closeDeps(deps);
+  }
+}

@@ -1,0 +1,240 @@
+// `simulate`: runs the whole program for one made-up subscriber on a virtual clock, through the
+// same enrollment, scheduling, reply and rendering code as production, on real PostgreSQL and
+// Redis (a scratch Redis prefix; the subscriber is removed afterwards). Prints a transcript with
+// local times, or with --json one line per message. Same input, same output.
+import { randomBytes } from 'node:crypto';
+import { DateTime } from 'luxon';
+import type { EmailSender, OutgoingEmail, OutgoingSms, SmsSender } from '../channels/port.ts';
+import { fakeClock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import { isValidTimezone } from '../core/schedule.ts';
+import type { Deps } from '../deps.ts';
+import { claimDueSteps } from '../flows/claim-due.ts';
+import { deliver } from '../flows/deliver.ts';
+import { enroll } from '../flows/enroll.ts';
+import { handleInbound, recordInbound } from '../flows/inbound.ts';
+import { endTimedPauses, sendCheckinReminders } from '../flows/sweep.ts';
+import { buildDeps, closeDeps } from '../main.ts';
+import type { QueueName } from '../queues.ts';
+import { parse, UsageError } from './args.ts';
+
+const USAGE =
+  'simulate --channel sms|email [--replies "4,rough week,..."] [--tz Zone] [--start ISO] [--json]';
+/** A fixed default start keeps the output the same from run to run (a Monday, 10:00 in New York). */
+const DEFAULT_START = '2026-03-02T15:00:00Z';
+
+export interface TranscriptLine {
+  at: string;
+  local: string;
+  direction: 'out' | 'in';
+  kind: string;
+  step: string | null;
+  subject: string | null;
+  text: string;
+}
+
+class CapturingSms implements SmsSender {
+  readonly name = 'simulate';
+  sent: OutgoingSms[] = [];
+  async send(m: OutgoingSms) {
+    this.sent.push(m);
+    return { providerId: 'SIM' + this.sent.length, status: 'sent' };
+  }
+}
+class CapturingEmail implements EmailSender {
+  readonly name = 'simulate';
+  sent: OutgoingEmail[] = [];
+  async send(m: OutgoingEmail) {
+    this.sent.push(m);
+    return { providerId: 'SIM' + this.sent.length, status: 'sent' };
+  }
+}
+
+/** Delivers every job waiting in the scratch queues, in queue order. */
+async function drain(deps: Deps): Promise<number> {
+  let n = 0;
+  for (let round = 0; round < 20; round++) {
+    let did = 0;
+    for (const name of ['inbound', 'priority', 'sms', 'email'] as QueueName[]) {
+      const jobs = await deps.queues[name].getJobs(
+        ['waiting', 'delayed', 'prioritized'],
+        0,
+        -1,
+        true,
+      );
+      for (const job of jobs) {
+        await job.remove();
+        if (name === 'inbound') await handleInbound(deps, job.data.messageId);
+        else await deliver(deps, job.data.messageId);
+        did++;
+      }
+    }
+    n += did;
+    if (!did) break;
+  }
+  return n;
+}
+
+export async function simulate(
+  cfg: Config,
+  opts: { channel: 'sms' | 'email'; replies: string[]; tz: string; start: string },
+): Promise<TranscriptLine[]> {
+  const clock = fakeClock(opts.start);
+  const sms = new CapturingSms();
+  const email = new CapturingEmail();
+  const scratch = `${cfg.redisPrefix}-sim-${randomBytes(4).toString('hex')}`;
+  const deps = await buildDeps(
+    { ...cfg, redisPrefix: scratch, logLevel: 'silent' },
+    { clock, sms, email },
+  );
+  const lines: TranscriptLine[] = [];
+  const phone = '+12025550199';
+  const address = `simulate-${randomBytes(4).toString('hex')}@example.com`;
+  const contact = opts.channel === 'sms' ? phone : address;
+  const record = (
+    direction: 'out' | 'in',
+    kind: string,
+    step: string | null,
+    subject: string | null,
+    text: string,
+  ) => {
+    const at = clock.now();
+    lines.push({
+      at: at.toISOString(),
+      local: DateTime.fromJSDate(at, { zone: opts.tz }).toISO({ suppressMilliseconds: true }) ?? '',
+      direction,
+      kind,
+      step,
+      subject,
+      text,
+    });
+  };
+  let subscriberId: string | null = null;
+  try {
+    // A previous simulate run that was interrupted may have left this number behind.
+    if (opts.channel === 'sms') await deps.db.subscriber.deleteMany({ where: { phone } });
+    const r = await enroll(deps, {
+      ...(opts.channel === 'sms' ? { phone } : { email: address }),
+      timezone: opts.tz,
+      confirm: true,
+      evidence: { source: 'simulate' },
+    });
+    subscriberId = r.subscriberId;
+    const replies = [...opts.replies];
+    let replyAt: Date | null = null;
+    let seen = 0;
+    const flush = async () => {
+      await drain(deps);
+      const all = opts.channel === 'sms' ? sms.sent : email.sent;
+      for (; seen < all.length; seen++) {
+        const m = all[seen]!;
+        const row = await deps.db.message.findUnique({
+          where: { id: m.messageId },
+          select: { kind: true, step: true },
+        });
+        const text = 'body' in m ? m.body : m.text;
+        record(
+          'out',
+          row?.kind ?? m.kind ?? 'system',
+          row?.step ?? null,
+          'subject' in m ? m.subject : null,
+          text,
+        );
+        // A check-in is answered two hours later with the next scripted reply.
+        if (row?.kind === 'checkin' && replies.length)
+          replyAt = new Date(clock.now().getTime() + 2 * 3600_000);
+      }
+    };
+    await flush();
+    for (let i = 0; i < 500; i++) {
+      const e = await deps.db.enrollment.findUniqueOrThrow({ where: { id: r.enrollmentId } });
+      const reminder = await deps.db.checkin.findFirst({
+        where: {
+          enrollmentId: e.id,
+          answeredAt: null,
+          reminderSentAt: null,
+          closesAt: { gt: clock.now() },
+        },
+        orderBy: { reminderDueAt: 'asc' },
+      });
+      const candidates = [
+        e.state === 'active' ? e.nextRunAt : null,
+        replyAt,
+        reminder?.reminderDueAt ?? null,
+        e.state === 'paused' ? e.pausedUntil : null,
+      ]
+        .filter((d): d is Date => d instanceof Date)
+        .map((d) => d.getTime());
+      if (candidates.length === 0) break;
+      clock.set(new Date(Math.max(clock.now().getTime(), Math.min(...candidates))));
+      if (replyAt && clock.now().getTime() >= (replyAt as Date).getTime()) {
+        replyAt = null;
+        const text = replies.shift()!;
+        record('in', 'reply', null, null, text);
+        const rec = await recordInbound(deps, {
+          channel: opts.channel,
+          from: contact,
+          text,
+          providerId: `SIM${i}${randomBytes(4).toString('hex')}`,
+        });
+        await handleInbound(deps, rec.messageId);
+      }
+      await claimDueSteps(deps, { lookaheadMs: 0 });
+      await sendCheckinReminders(deps);
+      await endTimedPauses(deps);
+      await flush();
+    }
+    return lines;
+  } finally {
+    if (subscriberId)
+      await deps.db.subscriber.delete({ where: { id: subscriberId } }).catch(() => {});
+    for (const q of Object.values(deps.queues)) await q.obliterate({ force: true }).catch(() => {});
+    await closeDeps(deps);
+  }
+}
+
+export async function simulateCommand(cfg: Config, args: string[]): Promise<number> {
+  const { values } = parse(
+    args,
+    {
+      channel: { type: 'string' },
+      replies: { type: 'string' },
+      tz: { type: 'string' },
+      start: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  const channel = values.channel ?? 'sms';
+  if (channel !== 'sms' && channel !== 'email')
+    throw new UsageError(`--channel must be sms or email\nUsage: ${USAGE}`);
+  const tz = values.tz ?? cfg.defaultTimezone;
+  if (!isValidTimezone(tz))
+    throw new UsageError(`--tz "${tz}" is not an IANA time zone (e.g. America/Chicago)`);
+  const start = values.start ?? DEFAULT_START;
+  if (Number.isNaN(new Date(start).getTime()))
+    throw new UsageError(`--start "${start}" is not an ISO time (e.g. 2026-03-02T15:00:00Z)`);
+  const replies = (values.replies ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const lines = await simulate(cfg, { channel, replies, tz, start });
+  if (values.json) {
+    for (const l of lines) process.stdout.write(JSON.stringify(l) + '\n');
+    return 0;
+  }
+  for (const l of lines) {
+    const when = DateTime.fromISO(l.local, { setZone: true }).toFormat('ccc dd LLL HH:mm');
+    const head = `${when}  ${l.direction === 'out' ? '->' : '<-'} ${l.kind}${l.step ? ` ${l.step}` : ''}`;
+    console.log(head + (l.subject ? `  "${l.subject}"` : ''));
+    console.log(
+      l.text
+        .split('\n')
+        .map((t) => `      ${t}`)
+        .join('\n'),
+    );
+  }
+  const out = lines.filter((l) => l.direction === 'out').length;
+  console.log(`\n${out} messages out, ${lines.length - out} replies in (${tz}).`);
+  return 0;
+}

@@ -1,0 +1,313 @@
+// The only reader of process.env. Every setting has a local default so that `npm run dev` works
+// with nothing but Redis and PostgreSQL; a bad value stops start-up with one message that lists
+// every bad variable (see ConfigError and main.ts).
+import { z } from 'zod';
+
+const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
+// 32 zero bytes: only for local use. Production must set REPLY_ENCRYPTION_KEYS.
+const DEV_KEY = 'dev:' + Buffer.alloc(32, 7).toString('base64');
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour), e.g. 21:00');
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`,
+  );
+
+const timezone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as America/New_York');
+
+const keyList = z.string().transform((v, ctx) => {
+  const keys: { id: string; key: Buffer }[] = [];
+  for (const part of v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [id, b64] = part.split(':');
+    const key = b64 ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
+    if (!id || !/^[A-Za-z0-9_-]+$/.test(id) || key.length !== 32) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a comma list of keyId:base64 (32-byte keys); the first encrypts',
+      });
+      return z.NEVER;
+    }
+    keys.push({ id, key });
+  }
+  if (keys.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'needs at least one keyId:base64 key' });
+    return z.NEVER;
+  }
+  return keys;
+});
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    DATABASE_URL: url(['postgresql:', 'postgres:']).default(
+      'postgresql://postgres@127.0.0.1:5432/steady',
+    ),
+    REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
+      .default('steady'),
+    PORT: int(0, 65535).default(3000),
+    HOST: z.string().default('127.0.0.1'),
+    PUBLIC_URL: url(['http:', 'https:']).optional(),
+    APP_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_SECRET),
+    ADMIN_TOKEN: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .default('dev-admin-token-0123'),
+    SMS_TRANSPORT: z.enum(['outbox', 'twilio']).optional(),
+    TWILIO_ACCOUNT_SID: z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC + 32 hex')
+      .optional(),
+    TWILIO_AUTH_TOKEN: z.string().min(8).optional(),
+    TWILIO_FROM: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +12025550100')
+      .optional(),
+    TWILIO_MESSAGING_SERVICE_SID: z
+      .string()
+      .regex(/^MG[0-9a-fA-F]{32}$/)
+      .optional(),
+    // Only for tests and benchmarks: where the Twilio SDK sends its API calls.
+    TWILIO_API_BASE: url(['http:', 'https:']).optional(),
+    SMS_RATE_PER_SECOND: int(0, 100000).default(0),
+    EMAIL_TRANSPORT: z.enum(['outbox', 'smtp']).optional(),
+    SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+    EMAIL_FROM: z.string().default('Steady <hello@example.com>'),
+    REPLY_DOMAIN: z
+      .string()
+      .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain name like reply.example.com')
+      .default('reply.example.com'),
+    BOUNCE_ADDRESS: z.string().email().optional(),
+    POSTAL_ADDRESS: z.string().default('Steady, 100 Example Street, Washington, DC 20001, USA'),
+    INBOUND_SMTP_PORT: int(0, 65535).default(2525),
+    INBOUND_EMAIL_SECRET: z.string().min(16).optional(),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+    PROGRAM: z.string().default('steady'),
+    DEFAULT_TIMEZONE: timezone.default('America/New_York'),
+    DEFAULT_COUNTRY: z.string().length(2).default('US'),
+    ALLOWED_COUNTRIES: z
+      .string()
+      .regex(/^[A-Z]{2}(,[A-Z]{2})*$/, 'comma list of ISO country codes, e.g. US,CA')
+      .default('US,CA'),
+    QUIET_HOURS_START: hhmm.default('21:00'),
+    QUIET_HOURS_END: hhmm.default('08:00'),
+    CATCHUP_HOURS: z.coerce.number().min(0).max(720).default(3),
+    CHECKIN_WINDOW_HOURS: z.coerce.number().min(1).max(720).default(72),
+    CHECKIN_REMINDER_HOURS: z.coerce.number().min(1).max(720).default(36),
+    REPLY_ENCRYPTION_KEYS: keyList.prefault(DEV_KEY),
+    OPERATOR_EMAIL: z.string().email().optional(),
+    OPERATOR_WEBHOOK_URL: url(['http:', 'https:']).optional(),
+    RETENTION_DAYS: int(1, 3650).default(90),
+    SEND_CONCURRENCY: int(1, 1000).default(50),
+    SCHEDULER_BATCH: int(1, 10000).default(500),
+    SCHEDULER_INTERVAL_MS: int(50, 600000).default(1000),
+    SHUTDOWN_GRACE_MS: int(0, 600000).default(10000),
+    PENDING_CAP_PER_HOUR: int(1, 1000000).default(200),
+    PROGRAM_SPEED: z.coerce.number().min(1).max(100000).default(1),
+    DEV_ROUTES: bool.optional(),
+  })
+  .superRefine((env, ctx) => {
+    const sms = env.SMS_TRANSPORT ?? (env.TWILIO_ACCOUNT_SID ? 'twilio' : 'outbox');
+    if (sms === 'twilio') {
+      for (const k of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'] as const)
+        if (!env[k])
+          ctx.addIssue({
+            code: 'custom',
+            path: [k],
+            message: 'is required when SMS_TRANSPORT=twilio',
+          });
+      if (!env.TWILIO_FROM && !env.TWILIO_MESSAGING_SERVICE_SID)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['TWILIO_FROM'],
+          message:
+            'TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID is required when SMS_TRANSPORT=twilio',
+        });
+    }
+    const email = env.EMAIL_TRANSPORT ?? (env.SMTP_URL ? 'smtp' : 'outbox');
+    if (email === 'smtp' && !env.SMTP_URL)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SMTP_URL'],
+        message: 'is required when EMAIL_TRANSPORT=smtp',
+      });
+    if (env.NODE_ENV === 'production') {
+      if (env.APP_SECRET === DEV_SECRET)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['APP_SECRET'],
+          message: 'must be set in production',
+        });
+      if (env.ADMIN_TOKEN === 'dev-admin-token-0123')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ADMIN_TOKEN'],
+          message: 'must be set in production',
+        });
+    }
+  });
+
+export type Env = z.output<typeof schema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  databaseUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  port: number;
+  host: string;
+  publicUrl: string;
+  appSecret: string;
+  adminToken: string;
+  sms: {
+    transport: 'outbox' | 'twilio';
+    accountSid?: string;
+    authToken: string;
+    from?: string;
+    messagingServiceSid?: string;
+    apiBase?: string;
+    ratePerSecond: number;
+  };
+  email: {
+    transport: 'outbox' | 'smtp';
+    smtpUrl?: string;
+    from: string;
+    replyDomain: string;
+    bounceAddress: string;
+    postalAddress: string;
+    inboundSmtpPort: number;
+    inboundSecret?: string;
+  };
+  logLevel: Env['LOG_LEVEL'];
+  program: string;
+  defaultTimezone: string;
+  defaultCountry: string;
+  allowedCountries: string[];
+  quietHours: { start: string; end: string };
+  catchupHours: number;
+  checkinWindowHours: number;
+  checkinReminderHours: number;
+  encryptionKeys: { id: string; key: Buffer }[];
+  operatorEmail?: string;
+  operatorWebhookUrl?: string;
+  retentionDays: number;
+  sendConcurrency: number;
+  schedulerBatch: number;
+  schedulerIntervalMs: number;
+  shutdownGraceMs: number;
+  pendingCapPerHour: number;
+  programSpeed: number;
+  devRoutes: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(
+      'Steady cannot start: fix these settings (environment variables) and try again:\n' +
+        problems.map((p) => '  - ' + p).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads configuration from an environment map (process.env in production, a plain object in tests). */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "not set": a blank line in a .env file should not defeat a default.
+  const cleaned = Object.fromEntries(
+    Object.entries(source).filter(([k, v]) => k in schema.shape && v !== undefined && v !== ''),
+  );
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? 'environment');
+      const shown =
+        name in cleaned && !/SECRET|TOKEN|KEY|URL/.test(name) ? ` (got "${cleaned[name]}")` : '';
+      return `${name}${shown}: ${i.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const smsTransport = e.SMS_TRANSPORT ?? (e.TWILIO_ACCOUNT_SID ? 'twilio' : 'outbox');
+  const emailTransport = e.EMAIL_TRANSPORT ?? (e.SMTP_URL ? 'smtp' : 'outbox');
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  return {
+    env: e.NODE_ENV,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    appSecret: e.APP_SECRET,
+    adminToken: e.ADMIN_TOKEN,
+    sms: {
+      transport: smsTransport,
+      accountSid: e.TWILIO_ACCOUNT_SID,
+      // The outbox transport still signs and checks webhooks, with a local token.
+      authToken: e.TWILIO_AUTH_TOKEN ?? 'dev-twilio-auth-token',
+      from: e.TWILIO_FROM ?? (smsTransport === 'outbox' ? '+12025550100' : undefined),
+      messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID,
+      apiBase: e.TWILIO_API_BASE,
+      ratePerSecond: e.SMS_RATE_PER_SECOND,
+    },
+    email: {
+      transport: emailTransport,
+      smtpUrl: e.SMTP_URL,
+      from: e.EMAIL_FROM,
+      replyDomain: e.REPLY_DOMAIN,
+      bounceAddress: e.BOUNCE_ADDRESS ?? `bounces@${e.REPLY_DOMAIN}`,
+      postalAddress: e.POSTAL_ADDRESS,
+      inboundSmtpPort: e.INBOUND_SMTP_PORT,
+      inboundSecret:
+        e.INBOUND_EMAIL_SECRET ?? (e.NODE_ENV === 'production' ? undefined : e.APP_SECRET),
+    },
+    logLevel: e.LOG_LEVEL,
+    program: e.PROGRAM,
+    defaultTimezone: e.DEFAULT_TIMEZONE,
+    defaultCountry: e.DEFAULT_COUNTRY,
+    allowedCountries: e.ALLOWED_COUNTRIES.split(','),
+    quietHours: { start: e.QUIET_HOURS_START, end: e.QUIET_HOURS_END },
+    catchupHours: e.CATCHUP_HOURS,
+    checkinWindowHours: e.CHECKIN_WINDOW_HOURS,
+    checkinReminderHours: e.CHECKIN_REMINDER_HOURS,
+    encryptionKeys: e.REPLY_ENCRYPTION_KEYS,
+    operatorEmail: e.OPERATOR_EMAIL,
+    operatorWebhookUrl: e.OPERATOR_WEBHOOK_URL,
+    retentionDays: e.RETENTION_DAYS,
+    sendConcurrency: e.SEND_CONCURRENCY,
+    schedulerBatch: e.SCHEDULER_BATCH,
+    schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    pendingCapPerHour: e.PENDING_CAP_PER_HOUR,
+    programSpeed: e.PROGRAM_SPEED,
+    devRoutes: e.DEV_ROUTES ?? (smsTransport === 'outbox' || emailTransport === 'outbox'),
+  };
+}

@@ -1,0 +1,59 @@
+// Turns the raw files into Content, collecting every problem on the way.
+import { checkLocale } from './check-locale.ts';
+import { checkProgramFile } from './check-program.ts';
+import { checkKeywords, checkSafety } from './check-shared.ts';
+import { Problems } from './errors.ts';
+import type { RawTree } from './read.ts';
+import type { Content, LocaleTexts, Program } from './types.ts';
+
+export interface BuildResult {
+  /** Present only when there are no errors. */
+  content?: Content;
+  /** What could be read even with errors (for reports); never send from it. */
+  partial: Content;
+  errors: string[];
+  warnings: string[];
+}
+
+export function buildContent(tree: RawTree): BuildResult {
+  const p = new Problems();
+  const keywords = checkKeywords(tree.keywords, `${tree.root}/keywords.yaml`, p);
+  const safety = checkSafety(tree.safety, `${tree.root}/safety.yaml`, p);
+
+  const programs: Record<string, Program> = {};
+  if (tree.programs.length === 0)
+    p.error(tree.root, 'holds no program (a folder with program.yaml)');
+  for (const raw of tree.programs) {
+    const folder = raw.dir.slice(raw.dir.lastIndexOf('/') + 1);
+    const file = checkProgramFile(raw.program, folder, p);
+    if (!file) continue;
+
+    const locales: Record<string, LocaleTexts> = {};
+    for (const locale of raw.locales) {
+      locales[locale.locale] = checkLocale(locale, file, raw.program.path, p);
+      if (Object.keys(keywords).length > 0 && !keywords[locale.locale]) {
+        p.warn(
+          `${tree.root}/keywords.yaml`,
+          `has no words for locale "${locale.locale}" (${locale.dir})`,
+        );
+      }
+    }
+    if (!locales[file.defaultLocale]) {
+      p.error(
+        raw.program.path,
+        `defaultLocale "${file.defaultLocale}" has no folder ${raw.dir}/${file.defaultLocale}/`,
+      );
+    }
+    const { lowRatingStep, ...rest } = file;
+    programs[file.key] = {
+      ...rest,
+      ...(lowRatingStep === undefined ? {} : { lowRatingStep }),
+      locales,
+    };
+  }
+
+  const { errors, warnings } = p;
+  const partial: Content = { programs, keywords, safety: safety.rest, resources: safety.resources };
+  if (errors.length > 0) return { partial, errors, warnings };
+  return { content: partial, partial, errors, warnings };
+}

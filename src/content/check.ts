@@ -1,0 +1,172 @@
+// `content check`: everything loadContent checks, plus what only shows once texts are filled
+// in: SMS segment counts with the real support lines of every country, lock-screen previews,
+// and emails that actually render.
+import { MissingPlaceholderError, renderEmail, renderSms } from '../core/render.ts';
+import { smsSegments, type SmsSize } from '../core/segments.ts';
+import { EMAIL_SYSTEM_KEYS, LOCK_SCREEN_WORDS, SMS_SYSTEM_KEYS } from './keys.ts';
+import { inspectContent } from './load.ts';
+import type { Content, Program, SafetyResources } from './types.ts';
+import { programVars, resourceCategoryFor, resourcesFor } from './vars.ts';
+
+export const MAX_SMS_SEGMENTS = 2;
+
+export interface CheckResult {
+  ok: boolean;
+  errors: string[];
+  warnings: string[];
+  /** One line per SMS: program, locale, key, encoding, units, segments. */
+  report: string;
+}
+
+/** Realistic values for the placeholders only one message uses. */
+const KEYED_SAMPLES = {
+  days: 30,
+  setting: 'time zone America/Indiana/Indianapolis',
+  confirmUrl: 'https://steady.example.com/confirm/3q2-7wAbCdEfGhIjKlMnOpQrStUvWxYz0123456789',
+};
+
+/** Used only to size texts when safety.yaml has no resources (the loader reports that). */
+const SAMPLE_RESOURCES: SafetyResources = {
+  abuse: [
+    'National Domestic Violence Hotline: call 1-800-799-7233 or text START to 88788 (thehotline.org)',
+  ],
+  self_harm: ['988 Suicide & Crisis Lifeline: call or text 988'],
+  emergency: '911',
+};
+
+interface Row extends SmsSize {
+  program: string;
+  locale: string;
+  key: string;
+}
+
+/** The lock-screen preview: the first line, or the first 40 characters if that is longer. */
+function preview(text: string): string {
+  const firstLine = text.split('\n')[0] ?? '';
+  const start = text.replace(/\s+/g, ' ').slice(0, 40);
+  return firstLine.length > start.length ? firstLine : start;
+}
+
+/** Steps in program order, then system messages, then anything else the file has. */
+function smsKeys(program: Program, texts: Record<string, string>): string[] {
+  const ordered = [...program.steps.map((s) => s.key), ...SMS_SYSTEM_KEYS];
+  const extra = Object.keys(texts).filter((k) => !ordered.includes(k));
+  return [...ordered, ...extra].filter((k) => texts[k] !== undefined);
+}
+
+function checkProgram(
+  content: Content,
+  program: Program,
+  country: string,
+  out: CheckResult,
+  rows: Row[],
+): void {
+  const base = { ...programVars(program), name: '', ...KEYED_SAMPLES };
+  const countries = [country, ...Object.keys(content.resources).filter((c) => c !== country)];
+  const varsFor = (key: string, c: string) => {
+    const entry = resourcesFor(content.resources, c) ?? SAMPLE_RESOURCES;
+    const lines = entry[resourceCategoryFor(key)];
+    return { ...base, resources: lines.join('\n'), emergency: entry.emergency };
+  };
+
+  for (const [locale, texts] of Object.entries(program.locales)) {
+    const where = `messages/${program.key}/${locale}`;
+    for (const key of smsKeys(program, texts.sms)) {
+      const template = texts.sms[key] ?? '';
+      // Only texts showing support lines differ by country.
+      const varies = /\{\{\s*(resources|emergency)\s*\}\}/.test(template);
+      for (const c of varies ? countries : [country]) {
+        let text: string;
+        try {
+          text = renderSms(template, varsFor(key, c));
+        } catch (e) {
+          if (!(e instanceof MissingPlaceholderError)) throw e;
+          out.errors.push(`${where}/sms.yaml: "${key}" cannot be filled: ${e.message}`);
+          break;
+        }
+        const size = smsSegments(text);
+        if (size.segments > MAX_SMS_SEGMENTS) {
+          out.errors.push(
+            `${where}/sms.yaml: "${key}" needs ${size.segments} segments (${size.units} ` +
+              `${size.encoding} units) with the ${c} resources; the limit is ${MAX_SMS_SEGMENTS}`,
+          );
+        }
+        if (c !== country) continue;
+        rows.push({ program: program.key, locale, key, ...size });
+        if (size.encoding === 'UCS-2') {
+          out.warnings.push(
+            `${where}/sms.yaml: "${key}" is UCS-2 (a curly quote, dash or emoji?): GSM-7 costs half`,
+          );
+        }
+        const shown = preview(text);
+        const word = LOCK_SCREEN_WORDS.find((w) => shown.toLowerCase().includes(w));
+        if (word) {
+          out.errors.push(
+            `${where}/sms.yaml: "${key}" shows "${word}" on a lock screen (preview: "${shown}")`,
+          );
+        }
+      }
+    }
+
+    for (const key of [...program.steps.map((s) => s.key), ...EMAIL_SYSTEM_KEYS]) {
+      const tpl = texts.email[key];
+      if (!tpl) continue; // the loader reports it
+      try {
+        const mail = renderEmail(tpl, varsFor(key, country), {
+          programName: program.name,
+          unsubscribeUrl: 'https://steady.example.com/unsubscribe/abc',
+          postalAddress: 'Steady, 100 Example Street, Washington, DC 20001, USA',
+        });
+        if (!mail.subject) out.errors.push(`${where}/email/${key}.md: the subject renders empty`);
+      } catch (e) {
+        out.errors.push(`${where}/email/${key}.md: cannot be rendered: ${(e as Error).message}`);
+      }
+    }
+  }
+}
+
+function formatReport(rows: Row[]): string {
+  const header = ['program', 'locale', 'key', 'encoding', 'units', 'segments'];
+  const cells = rows.map((r) => [
+    r.program,
+    r.locale,
+    r.key,
+    r.encoding,
+    String(r.units),
+    String(r.segments),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]?.length ?? 0)));
+  const line = (c: string[]): string =>
+    c
+      .map((v, i) => (i >= 4 ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [
+    `SMS sizes (GSM-7: 160 characters in one part, 153 per part when longer; UCS-2: 70 / 67; limit ${MAX_SMS_SEGMENTS} parts)`,
+    line(header),
+    ...cells.map(line),
+  ].join('\n');
+}
+
+/** Checks `dir` (usually "<repo>/messages"). `country` picks the support lines shown in the
+ * report; every country in safety.yaml is still checked for length. */
+export async function checkContent(
+  dir: string,
+  opts: { country?: string } = {},
+): Promise<CheckResult> {
+  const country = (opts.country ?? 'US').toUpperCase();
+  const built = await inspectContent(dir);
+  const out: CheckResult = {
+    ok: false,
+    errors: [...built.errors],
+    warnings: [...built.warnings],
+    report: '',
+  };
+  const rows: Row[] = [];
+  for (const program of Object.values(built.partial.programs)) {
+    checkProgram(built.partial, program, country, out, rows);
+  }
+  out.report = formatReport(rows);
+  out.ok = out.errors.length === 0;
+  return out;
+}

@@ -1,0 +1,72 @@
+// The shape of messages/ once loaded and validated. Program content is data, reviewed by
+// non-engineers; code refers to steps and system messages only by key.
+
+export type StepKind = 'nudge' | 'checkin';
+
+export interface ProgramStep {
+  /** e.g. "w3-d5": unique within the program, stable forever (message rows refer to it). */
+  key: string;
+  week: number; // 1-based
+  /** Days after the enrollment's start day (0 = the day they confirm). */
+  day: number;
+  /** Local wall-clock time "HH:MM" in the subscriber's zone. */
+  at: string;
+  kind: StepKind;
+}
+
+export interface EmailTemplate {
+  subject: string;
+  /** The one-line preview shown by mail clients after the subject. */
+  preheader: string;
+  /** Markdown body; rendered to text and HTML. */
+  markdown: string;
+}
+
+/** One locale's texts: keyed by step key and by system message key. */
+export interface LocaleTexts {
+  sms: Record<string, string>;
+  email: Record<string, EmailTemplate>;
+}
+
+export interface Program {
+  key: string;
+  /** Neutral name shown to subscribers (lock screens, sender names): never names the topic. */
+  name: string;
+  weeks: number;
+  defaultLocale: string;
+  steps: ProgramStep[];
+  /** Step added early for a person after two low ratings in a row (week-7 self-care). */
+  lowRatingStep?: string;
+  locales: Record<string, LocaleTexts>;
+}
+
+/** Carrier and program keywords, per locale. Whole-message matches only. */
+export interface KeywordSet {
+  stop: string[];
+  start: string[];
+  help: string[];
+  pause: string[];
+  resume: string[];
+  yes: string[];
+  join: string[];
+  /** Phrases that mean stop even though they are not one word, e.g. "stop texting me". */
+  stopPhrases: string[];
+}
+
+export type SafetyCategory = 'abuse' | 'self_harm';
+
+export interface SafetyResources {
+  /** Plain-text lines, e.g. "National Domestic Violence Hotline: call 1-800-799-7233". */
+  abuse: string[];
+  self_harm: string[];
+  emergency: string;
+}
+
+export interface Content {
+  programs: Record<string, Program>;
+  keywords: Record<string, KeywordSet>; // by locale: "en", "es"
+  /** messages/safety.yaml as parsed (phrases and resources; compiled by src/core/safety.ts). */
+  safety: unknown;
+  /** By ISO country code; "default" is used when a country has none. */
+  resources: Record<string, SafetyResources>;
+}

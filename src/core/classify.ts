@@ -1,0 +1,136 @@
+// How the inbound pipeline reads one reply: intent (keyword, rating, question or free text),
+// rating, and safety. Safety screening always runs, even on keywords and ratings: "2. he took
+// my phone again..." is a rating AND a disclosure. `matched` names the rules that fired
+// ("keyword:stop", "rating:digit", "abuse:threat"), never the person's words.
+import type { KeywordSet, SafetyCategory } from '../content/types.ts';
+import { stripQuotedReply } from './email-reply.ts';
+import { matchKeyword, type KeywordMatch } from './keywords.ts';
+import { foldText } from './normalize.ts';
+import { readRating } from './rating.ts';
+import { screenText, type CompiledSafety } from './safety.ts';
+
+export type ReplyIntent =
+  | 'stop'
+  | 'start'
+  | 'help'
+  | 'pause'
+  | 'resume'
+  | 'yes'
+  | 'join'
+  | 'settings'
+  | 'rating'
+  | 'question'
+  | 'text';
+
+export interface Reading {
+  intent: ReplyIntent;
+  rating: number | null;
+  safety: SafetyCategory[];
+  matched: string[];
+  pauseDays?: number;
+  timezone?: string;
+  hour?: number;
+  /** Locale of the keyword that matched, when one did. */
+  locale?: string;
+}
+
+export interface ReadContext {
+  channel: 'sms' | 'email';
+  keywords: Record<string, KeywordSet>;
+  safety: CompiledSafety;
+}
+
+// Email replies often end with a sign-off ("Stop\n\nThanks,\nAna"); a keyword is read without
+// it. Safety still reads the whole new text.
+const CLOSING =
+  /^(?:thanks|thank you|thx|best|regards|best regards|kind regards|cheers|love|xo+|x+|gracias|saludos|un saludo|atentamente|besos)[\s,.!]*$/i;
+const NAME = /^-?\s*\p{Lu}[\p{L}'.-]*(?:\s+\p{Lu}[\p{L}'.-]*){0,2}[\s,.]*$/u;
+
+function withoutSignOff(body: string): string {
+  const lines = body.split('\n').map((l) => l.trim());
+  while (lines.length > 1) {
+    const last = lines[lines.length - 1] as string;
+    if (last === '' || CLOSING.test(last) || (NAME.test(last) && lines.length > 2)) lines.pop();
+    else break;
+  }
+  return lines.join('\n').trim();
+}
+
+const WH_WORDS = /^(?:what|when|where|why|who|whom|whose|how|which)\s+(\S+)/;
+const WH_NEXT = new Set(
+  (
+    'is are do does did can could will would should am was were have has many much long often ' +
+    "about to s 's i you time day kind sort happens happened if else now exactly week weeks"
+  ).split(' '),
+);
+const AUX = /^(?:can|could|do|does|did|is|are|will|would|should|may|am|was|were)\s+(\S+)/;
+const AUX_NEXT = new Set(
+  'i you u we it this that there he she they my the these those someone anyone your'.split(' '),
+);
+const SPANISH_QUESTION =
+  /^(?:qué|cómo|cuándo|dónde|por qué|quién|quiénes|cuál|cuánto|cuántos|cuántas)\b/;
+
+/** Free text that asks something: ends with "?", has "¿", or opens like a question. */
+export function isQuestion(text: string): boolean {
+  const trimmed = text.trim();
+  if (/\?[\s\p{Extended_Pictographic}\u{fe0f}]*$/u.test(trimmed) || trimmed.includes('¿')) {
+    return true;
+  }
+  if (SPANISH_QUESTION.test(trimmed.toLowerCase())) return true;
+  const folded = foldText(trimmed);
+  const wh = WH_WORDS.exec(folded);
+  if (wh?.[1] !== undefined && WH_NEXT.has(wh[1].replace(/[^a-z']/g, ''))) return true;
+  const aux = AUX.exec(folded);
+  return aux?.[1] !== undefined && AUX_NEXT.has(aux[1].replace(/[^a-z']/g, ''));
+}
+
+function fromKeyword(match: KeywordMatch): Partial<Reading> {
+  if (match.command === 'settings') {
+    return {
+      intent: 'settings',
+      ...(match.timezone === undefined ? {} : { timezone: match.timezone }),
+      ...(match.hour === undefined ? {} : { hour: match.hour }),
+    };
+  }
+  return {
+    intent: match.command,
+    locale: match.locale,
+    ...(match.days === undefined ? {} : { pauseDays: match.days }),
+  };
+}
+
+/** Reads one inbound reply. Pure: the same text and context always give the same reading. */
+export function readReply(text: string, ctx: ReadContext): Reading {
+  const body = ctx.channel === 'email' ? stripQuotedReply(text) : text;
+  const screen = screenText(body, ctx.safety);
+  const base = { safety: screen.categories };
+
+  const keyword =
+    matchKeyword(body, ctx.keywords) ??
+    (ctx.channel === 'email' ? matchKeyword(withoutSignOff(body), ctx.keywords) : null);
+  if (keyword !== null) {
+    const reading = fromKeyword(keyword);
+    return {
+      ...base,
+      ...reading,
+      intent: reading.intent ?? 'text',
+      rating: null,
+      matched: [`keyword:${keyword.command}`, ...screen.matched],
+    };
+  }
+  const rating = readRating(body);
+  if (rating !== null) {
+    return {
+      ...base,
+      intent: 'rating',
+      rating: rating.value,
+      matched: [`rating:${rating.rule}`, ...screen.matched],
+    };
+  }
+  return {
+    ...base,
+    intent: isQuestion(body) ? 'question' : 'text',
+    rating: null,
+    matched: screen.matched,
+  };
+}

@@ -1,0 +1,185 @@
+// What to do about one inbound message. Pure: the reading of the text, what we know of the person,
+// and the time come in; a list of actions goes out, and apply-actions.ts carries them out in one
+// transaction. Safety comes first: a disclosure is flagged and answered whatever else the message
+// also is (a rating, a question), and advice is paused for that person.
+import type { Reading } from './classify.ts';
+import type { SafetyCategory } from '../content/types.ts';
+
+export type SubscriberState = 'pending' | 'active' | 'stopped' | 'expired';
+export type EnrollmentStateName =
+  'pending' | 'active' | 'paused' | 'safety_hold' | 'completed' | 'stopped';
+
+export interface ReplyContext {
+  /** null: a number or address we do not know. */
+  subscriber: { status: SubscriberState } | null;
+  enrollment: {
+    state: EnrollmentStateName;
+    lowRatingRun: number;
+    lowRatingStepSent: boolean;
+  } | null;
+  openCheckin: { id: string } | null;
+  /** Safety categories already answered in the last 24 hours. */
+  safetySentRecently: SafetyCategory[];
+  /** Whether an unknown number already got the how-to-join text in the last 24 hours. */
+  howToJoinSentRecently: boolean;
+  /** Whether this number already got an opt-in confirmation in the last 24 hours. */
+  optinSentRecently: boolean;
+}
+
+export type Action =
+  | { kind: 'join' } // create a pending subscriber and enrollment
+  | { kind: 'confirm' } // consent confirmed: start (or restart) the program
+  | { kind: 'optOut' }
+  | { kind: 'pause'; days: number | null }
+  | { kind: 'resume' }
+  | { kind: 'settings'; timezone?: string; hour?: number }
+  | { kind: 'answerCheckin'; checkinId: string; rating: number | null }
+  | { kind: 'lowRating'; run: number }
+  | { kind: 'addEarlyStep' }
+  | { kind: 'flag'; category: SafetyCategory; matched: string[] }
+  | { kind: 'hold' }
+  | { kind: 'send'; template: string; message: 'system' | 'safety'; vars?: Record<string, string> };
+
+const LOW = 2;
+
+function ack(rating: number | null): string {
+  if (rating === null) return 'ack_text';
+  if (rating <= LOW) return 'ack_low';
+  return rating === 3 ? 'ack_mid' : 'ack_high';
+}
+
+export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
+  const actions: Action[] = [];
+  const known = ctx.subscriber;
+
+  // 1. Safety, before anything else.
+  const danger = reading.safety;
+  if (danger.length > 0) {
+    for (const category of danger) {
+      actions.push({
+        kind: 'flag',
+        category,
+        matched: reading.matched.filter((m) => m.startsWith(category + ':')),
+      });
+    }
+    if (known && ctx.enrollment && ['active', 'paused'].includes(ctx.enrollment.state))
+      actions.push({ kind: 'hold' });
+    // Answer each category at most once a day, unless it is new. A stopped person asked us to
+    // stop: they are not messaged; the flag still reaches an operator.
+    if (!known || known.status !== 'stopped') {
+      // Self-harm first: it carries the crisis line and the emergency number.
+      const order: SafetyCategory[] = ['self_harm', 'abuse'];
+      for (const category of order) {
+        if (danger.includes(category) && !ctx.safetySentRecently.includes(category))
+          actions.push({ kind: 'send', template: `safety_${category}`, message: 'safety' });
+      }
+    }
+  }
+  const answeredSafety = actions.some((a) => a.kind === 'send');
+
+  // 2. Carrier and program keywords (whole message only).
+  switch (reading.intent) {
+    case 'stop':
+      if (known && known.status !== 'stopped') {
+        actions.push(
+          { kind: 'optOut' },
+          { kind: 'send', template: 'stop_confirm', message: 'system' },
+        );
+      }
+      return actions;
+    case 'help':
+      actions.push({ kind: 'send', template: 'help', message: 'system' });
+      return actions;
+    case 'join':
+    case 'yes':
+    case 'start':
+      if (!known) {
+        if (reading.intent === 'join' || reading.intent === 'start') {
+          if (!ctx.optinSentRecently)
+            actions.push(
+              { kind: 'join' },
+              { kind: 'send', template: 'optin_confirm', message: 'system' },
+            );
+          return actions;
+        }
+        break; // a bare YES from a stranger is just text
+      }
+      if (known.status === 'pending' && reading.intent === 'join') {
+        if (!ctx.optinSentRecently)
+          actions.push({ kind: 'send', template: 'optin_confirm', message: 'system' });
+        return actions;
+      }
+      if (known.status === 'pending' || known.status === 'stopped' || known.status === 'expired') {
+        actions.push({ kind: 'confirm' }); // the welcome / start confirmation comes with it
+        return actions;
+      }
+      if (reading.intent === 'start' && ctx.enrollment?.state === 'paused') {
+        actions.push(
+          { kind: 'resume' },
+          { kind: 'send', template: 'resume_confirm', message: 'system' },
+        );
+        return actions;
+      }
+      if (reading.intent !== 'yes') return actions; // already in: nothing to do
+      break; // an active subscriber's "yes" may answer a check-in
+    case 'pause':
+      if (known?.status === 'active' && ctx.enrollment && ctx.enrollment.state !== 'stopped') {
+        const days = reading.pauseDays ?? null;
+        if (ctx.enrollment.state !== 'safety_hold') actions.push({ kind: 'pause', days });
+        actions.push(
+          days
+            ? {
+                kind: 'send',
+                template: 'pause_days_confirm',
+                message: 'system',
+                vars: { days: String(days) },
+              }
+            : { kind: 'send', template: 'pause_confirm', message: 'system' },
+        );
+      }
+      return actions;
+    case 'resume':
+      if (
+        known?.status === 'active' &&
+        ctx.enrollment &&
+        ['paused', 'safety_hold'].includes(ctx.enrollment.state)
+      ) {
+        actions.push(
+          { kind: 'resume' },
+          { kind: 'send', template: 'resume_confirm', message: 'system' },
+        );
+      }
+      return actions;
+    case 'settings':
+      if (known?.status === 'active') {
+        const setting = reading.timezone ? `time zone ${reading.timezone}` : `${reading.hour}:00`;
+        actions.push(
+          { kind: 'settings', timezone: reading.timezone, hour: reading.hour },
+          { kind: 'send', template: 'settings_confirm', message: 'system', vars: { setting } },
+        );
+      }
+      return actions;
+    default:
+      break;
+  }
+
+  // 3. Anything else.
+  if (!known) {
+    if (!ctx.howToJoinSentRecently && !answeredSafety)
+      actions.push({ kind: 'send', template: 'how_to_join', message: 'system' });
+    return actions;
+  }
+  if (known.status !== 'active' || !ctx.openCheckin) return actions; // recorded, nothing to answer
+  const rating = reading.rating;
+  actions.push({ kind: 'answerCheckin', checkinId: ctx.openCheckin.id, rating });
+  if (rating !== null && ctx.enrollment) {
+    const run = rating <= LOW ? ctx.enrollment.lowRatingRun + 1 : 0;
+    actions.push({ kind: 'lowRating', run });
+    if (run >= 2 && !ctx.enrollment.lowRatingStepSent && !answeredSafety)
+      actions.push({ kind: 'addEarlyStep' });
+  }
+  // After a disclosure the safety message is the answer; a cheerful acknowledgement would jar.
+  if (!answeredSafety && danger.length === 0)
+    actions.push({ kind: 'send', template: ack(rating), message: 'system' });
+  return actions;
+}

@@ -1,0 +1,188 @@
+// The small phrase language of messages/safety.yaml, compiled to regular expressions over the
+// canonical token text that normalize.ts produces (" he s never hit me . ").
+//
+//   word        a word; written naturally ("won't", "he's"), it is canonicalised like the input
+//   word*       any word starting with `word` ("punch*" = punch, punches, punched, punching)
+//   {family}    any entry of a word family declared for the locale ("{actor}", "{victim}")
+//   (a|b c)     one of the alternatives      [a|b c]   optional: one of them, or nothing
+//   ~N          up to N other words in the same sentence (a negation there cancels the match)
+//   +N          up to N other words in the same sentence, negations allowed ("when I don't call")
+//   ^  $        start of the message or clause / end of the clause
+import { canonicalPhrase, CLAUSE_BREAK, SENTENCE_BREAK } from './normalize.ts';
+
+export interface CompiledPattern {
+  source: string;
+  regex: RegExp;
+  /** Names of the capture groups that hold `~N` gaps, checked for negations. */
+  gaps: string[];
+}
+
+export interface PatternScope {
+  families: ReadonlyMap<string, string[]>;
+  aliases: ReadonlyMap<string, string>;
+}
+
+type Node =
+  | { kind: 'word'; text: string }
+  | { kind: 'family'; name: string }
+  | { kind: 'group'; alts: Node[][]; optional: boolean }
+  | { kind: 'gap'; max: number; checked: boolean }
+  | { kind: 'start' }
+  | { kind: 'end' };
+
+export class PatternError extends Error {}
+
+const MAX_GAP = 12;
+const SPECIAL = new Set([' ', '{', '}', '(', ')', '[', ']', '|', '~', '+', '^', '$']);
+
+function parse(source: string): Node[] {
+  let pos = 0;
+  const fail = (why: string): never => {
+    throw new PatternError(`${why} at character ${pos + 1}`);
+  };
+  const parseAlts = (close: string | null): Node[][] => {
+    const alts: Node[][] = [[]];
+    for (;;) {
+      const ch = source[pos];
+      if (ch === undefined) {
+        if (close !== null) fail(`missing "${close}"`);
+        return alts;
+      }
+      if (ch === close) {
+        pos += 1;
+        return alts;
+      }
+      const current = alts[alts.length - 1] as Node[];
+      if (ch === ' ') pos += 1;
+      else if (ch === '|') {
+        if (close === null) fail('"|" outside a group');
+        alts.push([]);
+        pos += 1;
+      } else if (ch === '(' || ch === '[') {
+        pos += 1;
+        const inner = parseAlts(ch === '(' ? ')' : ']');
+        current.push({ kind: 'group', alts: inner, optional: ch === '[' });
+      } else if (ch === '{') {
+        const end = source.indexOf('}', pos);
+        if (end < 0) fail('missing "}"');
+        current.push({ kind: 'family', name: source.slice(pos + 1, end).trim() });
+        pos = end + 1;
+      } else if (ch === '~' || ch === '+') {
+        const m = /^[~+](\d+)/.exec(source.slice(pos));
+        const max = m?.[1] === undefined ? NaN : Number(m[1]);
+        if (!(max >= 1 && max <= MAX_GAP)) fail(`"${ch}" needs a number from 1 to ${MAX_GAP}`);
+        current.push({ kind: 'gap', max, checked: ch === '~' });
+        pos += (m?.[0] ?? '').length;
+      } else if (ch === '^' || ch === '$') {
+        current.push({ kind: ch === '^' ? 'start' : 'end' });
+        pos += 1;
+      } else if (ch === ')' || ch === ']' || ch === '}') {
+        fail(`unexpected "${ch}"`);
+      } else {
+        let end = pos;
+        while (end < source.length && !SPECIAL.has(source[end] as string)) end += 1;
+        current.push({ kind: 'word', text: source.slice(pos, end) });
+        pos = end;
+      }
+    }
+  };
+  return parseAlts(null)[0] as Node[];
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function compileWord(text: string, scope: PatternScope): string {
+  const wildcard = text.endsWith('*');
+  const canonical = canonicalPhrase(wildcard ? text.slice(0, -1) : text, scope.aliases);
+  if (canonical === '' || canonical.includes(SENTENCE_BREAK) || canonical.includes(CLAUSE_BREAK)) {
+    const hint = text.includes('?') ? ' (write optional words as [a|b], not (a|b)?)' : '';
+    throw new PatternError(`"${text}" is not a word${hint}`);
+  }
+  const tokens = canonical.split(' ').map(escape);
+  return tokens.map((t) => ` ${t}`).join('') + (wildcard ? '[a-z0-9]*' : '');
+}
+
+interface Emit {
+  gaps: string[];
+  nextGap: () => string;
+  depth: number;
+}
+
+function emit(nodes: Node[], scope: PatternScope, out: Emit): string {
+  let re = '';
+  for (const node of nodes) {
+    switch (node.kind) {
+      case 'word':
+        re += compileWord(node.text, scope);
+        break;
+      case 'family': {
+        const entries = scope.families.get(node.name);
+        if (entries === undefined) {
+          const known = [...scope.families.keys()].join(', ');
+          throw new PatternError(`unknown family {${node.name}} (known: ${known})`);
+        }
+        if (out.depth > 3) throw new PatternError(`family {${node.name}} nests too deeply`);
+        const inner = { ...out, depth: out.depth + 1 };
+        const alts = entries.map((entry) => {
+          const parsed = parse(entry);
+          if (parsed.some((n) => n.kind === 'gap')) {
+            throw new PatternError(`family {${node.name}} entry "${entry}" may not contain gaps`);
+          }
+          return emit(parsed, scope, inner);
+        });
+        re += `(?:${alts.join('|')})`;
+        break;
+      }
+      case 'group': {
+        const alts = node.alts.map((alt) => emit(alt, scope, out));
+        re += `(?:${alts.join('|')})${node.optional ? '?' : ''}`;
+        break;
+      }
+      case 'gap': {
+        if (!node.checked) {
+          re += `(?: [^ .]+){0,${node.max}}?`;
+          break;
+        }
+        const name = out.nextGap();
+        out.gaps.push(name);
+        re += `(?<${name}>(?: [^ .]+){0,${node.max}}?)`;
+        break;
+      }
+      case 'start':
+        re += '(?<=^|[.,])';
+        break;
+      case 'end':
+        re += '(?= [.,]| *$)';
+        break;
+    }
+  }
+  return re;
+}
+
+/** Compiles one phrase; throws PatternError saying what is wrong with it. */
+export function compilePattern(source: string, scope: PatternScope): CompiledPattern {
+  const gaps: string[] = [];
+  let counter = 0;
+  const body = emit(parse(source), scope, { gaps, nextGap: () => `g${counter++}`, depth: 0 });
+  if (body === '') throw new PatternError('empty pattern');
+  return { source, regex: new RegExp(`${body}(?= )`, 'g'), gaps };
+}
+
+export interface PatternMatch {
+  start: number;
+  end: number;
+  gapTokens: string[];
+}
+
+/** All matches of a pattern in a padded token text (" a b c "), each start tried once. */
+export function* matchesOf(pattern: CompiledPattern, padded: string): Generator<PatternMatch> {
+  const { regex } = pattern;
+  regex.lastIndex = 0;
+  for (;;) {
+    const m = regex.exec(padded);
+    if (m === null) return;
+    const gapTokens = pattern.gaps.flatMap((g) => (m.groups?.[g] ?? '').split(' '));
+    yield { start: m.index, end: m.index + m[0].length, gapTokens: gapTokens.filter(Boolean) };
+    regex.lastIndex = m.index + 1;
+  }
+}

@@ -1,0 +1,181 @@
+// The safety screen: does a reply disclose abuse, control, fear or self-harm? Phrases are data
+// (messages/safety.yaml, per locale and category); this file validates and compiles them, and
+// screens a reply against every locale, since people write in whichever language they like.
+import { z } from 'zod';
+import type { SafetyCategory, SafetyResources } from '../content/types.ts';
+import { CLAUSE_BREAK, SENTENCE_BREAK, screenForms } from './normalize.ts';
+import {
+  compilePattern,
+  matchesOf,
+  PatternError,
+  type CompiledPattern,
+  type PatternMatch,
+} from './safety-patterns.ts';
+
+export const SAFETY_CATEGORIES: readonly SafetyCategory[] = ['abuse', 'self_harm'];
+
+const words = z.array(z.string().min(1));
+const ruleSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9-]+$/, 'ids are lower-case words joined by "-"'),
+  any: words.min(1),
+  /** A match is dropped when one of these matches text overlapping it ("hit me up"). */
+  unless: words.optional(),
+  /** The rule is silent when one of these matches anywhere in the reply ("lol"). */
+  unlessMessage: words.optional(),
+  /** The rule fires only when one of these also matches somewhere in the reply. */
+  with: words.optional(),
+  /** False when a negation nearby does not cancel the match. Default true. */
+  negatable: z.boolean().optional(),
+});
+const localeSchema = z.strictObject({
+  negation: z.strictObject({
+    /** Negations inside a `~N` gap cancel the match: "he has never hit me". */
+    words: words,
+    /** Negations just before the match cancel it: "i am not scared of him". */
+    before: words,
+    /** Words that may stand between such a negation and the match ("not even", "no me"). */
+    filler: words,
+  }),
+  families: z.record(z.string().regex(/^[a-z_]+$/), words.min(1)),
+  abuse: z.array(ruleSchema),
+  self_harm: z.array(ruleSchema),
+});
+const GSM7 =
+  /^[@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&'()*+,\-./0-9:;<=>?¡A-ZÄÖÑÜ§¿a-zäöñüà^{}\\[~\]|€]*$/;
+const smsLine = z.string().min(1).regex(GSM7, 'must use GSM-7 characters only (no curly quotes)');
+const resourcesSchema = z.strictObject({
+  abuse: z.array(smsLine).min(1),
+  self_harm: z.array(smsLine).min(1),
+  emergency: smsLine,
+});
+// The loader may pass the whole file or only the phrases (it also reads `resources` itself into
+// Content.resources), so `resources` is validated when present and not required.
+const safetySchema = z.strictObject({
+  aliases: z.record(z.string(), z.string()).optional(),
+  locales: z.record(z.string(), localeSchema),
+  resources: z.record(z.string(), resourcesSchema).optional(),
+});
+
+interface CompiledRule {
+  label: string;
+  category: SafetyCategory;
+  any: CompiledPattern[];
+  unless: CompiledPattern[];
+  unlessMessage: CompiledPattern[];
+  with: CompiledPattern[];
+  negatable: boolean;
+  negation: { words: Set<string>; before: Set<string>; filler: Set<string> };
+}
+
+export interface CompiledSafety {
+  rules: readonly CompiledRule[];
+  aliases: ReadonlyMap<string, string>;
+  /** By ISO country code; "default" is used when a country has none. Empty if not given. */
+  resources: Readonly<Record<string, SafetyResources>>;
+}
+
+export interface SafetyScreen {
+  categories: SafetyCategory[];
+  /** Labels of the rules that fired, e.g. "abuse:threat": never the person's words. */
+  matched: string[];
+}
+
+/** Validates the parsed safety.yaml and compiles its phrases; errors name the phrase. */
+export function compileSafety(data: unknown): CompiledSafety {
+  const parsed = safetySchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.join('.') ?? '';
+    throw new Error(`safety.yaml: ${where || '(top level)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const doc = parsed.data;
+  const aliases = new Map(Object.entries(doc.aliases ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const rules: CompiledRule[] = [];
+  for (const [locale, spec] of Object.entries(doc.locales)) {
+    const scope = { families: new Map(Object.entries(spec.families)), aliases };
+    const negation = {
+      words: new Set(spec.negation.words),
+      before: new Set(spec.negation.before),
+      filler: new Set(spec.negation.filler),
+    };
+    for (const category of SAFETY_CATEGORIES) {
+      const seen = new Set<string>();
+      spec[category].forEach((rule, i) => {
+        const where = `locales.${locale}.${category}[${i}] (${rule.id})`;
+        if (seen.has(rule.id)) throw new Error(`safety.yaml: ${where}: duplicate id`);
+        seen.add(rule.id);
+        const compile = (phrases: string[] | undefined) =>
+          (phrases ?? []).map((phrase) => {
+            try {
+              return compilePattern(phrase, scope);
+            } catch (e) {
+              const why = e instanceof PatternError || e instanceof SyntaxError ? e.message : e;
+              throw new Error(`safety.yaml: ${where}: phrase "${phrase}": ${String(why)}`);
+            }
+          });
+        rules.push({
+          label: `${category}:${rule.id}`,
+          category,
+          any: compile(rule.any),
+          unless: compile(rule.unless),
+          unlessMessage: compile(rule.unlessMessage),
+          with: compile(rule.with),
+          negatable: rule.negatable ?? true,
+          negation,
+        });
+      });
+    }
+  }
+  return { rules, aliases, resources: doc.resources ?? {} };
+}
+
+const BREAKS = new Set([SENTENCE_BREAK, CLAUSE_BREAK]);
+
+function isNegated(match: PatternMatch, padded: string, rule: CompiledRule): boolean {
+  const { words: inGap, before, filler } = rule.negation;
+  if (match.gapTokens.some((t) => inGap.has(t))) return true;
+  const preceding = padded.slice(0, match.start).trim().split(' ').reverse().slice(0, 4);
+  for (const token of preceding) {
+    if (before.has(token)) return true;
+    if (BREAKS.has(token) || !filler.has(token)) return false;
+  }
+  return false;
+}
+
+const anyMatch = (patterns: CompiledPattern[], padded: string) =>
+  patterns.some((p) => !matchesOf(p, padded).next().done);
+
+function ruleFires(rule: CompiledRule, padded: string): boolean {
+  if (rule.with.length > 0 && !anyMatch(rule.with, padded)) return false;
+  if (anyMatch(rule.unlessMessage, padded)) return false;
+  const excluded = rule.unless.flatMap((p) => [...matchesOf(p, padded)]);
+  for (const pattern of rule.any) {
+    for (const match of matchesOf(pattern, padded)) {
+      if (excluded.some((x) => x.start < match.end && match.start < x.end)) continue;
+      if (rule.negatable && isNegated(match, padded, rule)) continue;
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Screens one reply. Pure; the same text always gives the same answer. */
+export function screenText(text: string, compiled: CompiledSafety): SafetyScreen {
+  const forms = screenForms(text, compiled.aliases).map((form) => ` ${form} `);
+  const matched: string[] = [];
+  for (const rule of compiled.rules) {
+    if (matched.includes(rule.label)) continue;
+    if (forms.some((padded) => ruleFires(rule, padded))) matched.push(rule.label);
+  }
+  const categories = SAFETY_CATEGORIES.filter((c) => matched.some((m) => m.startsWith(`${c}:`)));
+  return { categories, matched };
+}
+
+/** The help lines for a country, falling back to "default"; undefined when neither exists. */
+export function resourcesFor(
+  compiled: CompiledSafety,
+  country: string | undefined,
+): SafetyResources | undefined {
+  const byCountry = country === undefined ? undefined : compiled.resources[country.toUpperCase()];
+  return byCountry ?? compiled.resources.default;
+}

@@ -1,0 +1,24 @@
+// Everything a flow, job or route needs, built once by main.ts (or by a test) and passed down.
+import type { Redis } from 'ioredis';
+import type { EmailSender, SmsSender } from './channels/port.ts';
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { Content, Program } from './content/types.ts';
+import type { CompiledSafety } from './core/safety.ts';
+import type { Db } from './db/client.ts';
+import type { Log } from './log.ts';
+import type { Queues } from './queues.ts';
+
+export interface Deps {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  queues: Queues;
+  sms: SmsSender;
+  email: EmailSender;
+  clock: Clock;
+  log: Log;
+  content: Content;
+  program: Program;
+  safety: CompiledSafety;
+}

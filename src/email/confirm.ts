@@ -1,0 +1,59 @@
+// Double opt-in: the link in the confirmation email starts the program, once. The subscriber row
+// is locked while deciding, so a double click (or a mail scanner racing the person) cannot send
+// the welcome twice.
+import type { Deps } from '../deps.ts';
+import type { Evidence } from '../flows/consent.ts';
+import { CONFIRM_TTL_MS, startEnrollment } from '../flows/enroll.ts';
+import { enqueueSends } from '../flows/outbound.ts';
+import { verifyToken } from '../security/tokens.ts';
+
+export type ConfirmOutcome =
+  | 'confirmed' // started just now: the welcome is queued
+  | 'already' // confirmed before: nothing new is sent
+  | 'expired' // the link is older than CONFIRM_TTL_MS: offer a new one
+  | 'superseded' // the person unsubscribed after this link was sent: it no longer counts
+  | 'invalid'; // tampered, malformed, or the person's data has been erased
+
+/** When the token was made: its expiry minus the confirmation lifetime (read after verifying). */
+function issuedAt(token: string): Date | null {
+  try {
+    const body = token.split('.')[0] ?? '';
+    const e = (JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { e?: unknown }).e;
+    return typeof e === 'number' && e > 0 ? new Date(e * 1000 - CONFIRM_TTL_MS) : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function confirmSubscription(
+  deps: Pick<Deps, 'db' | 'queues' | 'clock' | 'config' | 'program'>,
+  token: string,
+  evidence: Evidence,
+): Promise<ConfirmOutcome> {
+  const now = deps.clock.now();
+  const check = verifyToken(deps.config.appSecret, 'confirm', token, now);
+  if (!check.ok) return check.reason === 'expired' ? 'expired' : 'invalid';
+  const subscriberId = check.subject;
+  const sent = issuedAt(token);
+
+  const result = await deps.db.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<{ status: string }[]>`
+      SELECT status::text AS status FROM subscribers WHERE id = ${subscriberId}::uuid FOR UPDATE`;
+    const status = locked[0]?.status;
+    if (!status) return { outcome: 'invalid' as const, sends: [] };
+    // An unsubscribe outranks any confirmation link sent before it: only a new sign-up (and the
+    // new link it sends) brings the person back.
+    const lastOptOut = await tx.consentEvent.findFirst({
+      where: { subscriberId, kind: 'opt_out' },
+      orderBy: { at: 'desc' },
+      select: { at: true },
+    });
+    if (lastOptOut && (!sent || lastOptOut.at >= sent))
+      return { outcome: 'superseded' as const, sends: [] };
+    if (status === 'active') return { outcome: 'already' as const, sends: [] };
+    const sends = await startEnrollment(tx, deps, subscriberId, evidence, now);
+    return { outcome: 'confirmed' as const, sends };
+  });
+  await enqueueSends(deps.queues, result.sends, now);
+  return result.outcome;
+}

@@ -1,0 +1,236 @@
+// Carries out the actions decided for one inbound message, in one transaction: rows and message
+// rows together, then the send jobs once it has committed. The inbound message is marked processed
+// in the same transaction, so a retried job never applies the same reply twice.
+import type { Enrollment, Message, Prisma, Subscriber } from '../db/client.ts';
+import type { Deps } from '../deps.ts';
+import type { Reading } from '../core/classify.ts';
+import type { Action } from '../core/decide.ts';
+import { localDay } from '../core/schedule.ts';
+import { timezoneForNumber } from '../core/phone.ts';
+import { maskEmail, maskPhone } from '../channels/mask.ts';
+import { recordConsent, recordOptOut } from './consent.ts';
+import { startEnrollment } from './enroll.ts';
+import { createOutbound, enqueueSends, type QueuedSend } from './outbound.ts';
+import { notifyOperators } from './notify.ts';
+import { isSuppressed } from './erase.ts';
+import { metrics } from '../metrics.ts';
+
+type Tx = Prisma.TransactionClient;
+
+export interface ApplyInput {
+  message: Message;
+  subscriber: Subscriber | null;
+  enrollment: Enrollment | null;
+  reading: Reading;
+  actions: Action[];
+  now: Date;
+}
+
+export interface ApplyResult {
+  actions: Action['kind'][];
+  sends: number;
+  flagged: string[];
+}
+
+export async function applyActions(deps: Deps, input: ApplyInput): Promise<ApplyResult | null> {
+  const { db, config, program, log } = deps;
+  const { message: m, reading, actions, now } = input;
+  const channel = m.channel;
+  const result = await db.$transaction(async (tx) => {
+    const taken = await tx.message.updateMany({
+      where: { id: m.id, processedAt: null },
+      data: { processedAt: now },
+    });
+    if (taken.count === 0) return null; // another worker already applied it
+    let sub = input.subscriber;
+    let enrollment = input.enrollment;
+    const sends: QueuedSend[] = [];
+    const flagged: string[] = [];
+    const evidence = {
+      source: channel === 'sms' ? 'sms_keyword' : 'email_reply',
+      providerId: m.providerId,
+      messageId: m.id,
+      intent: reading.intent,
+    };
+
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'join': {
+          if (sub) break;
+          // An erased contact is never messaged again, even if the number texts JOIN.
+          if (m.fromAddr && (await isSuppressed(deps, m.fromAddr)))
+            return { actions: [], sends: [], flagged };
+          const recent = await tx.subscriber.count({
+            where: { status: 'pending', createdAt: { gte: new Date(now.getTime() - 3600_000) } },
+          });
+          if (recent >= config.pendingCapPerHour) {
+            metrics.inc('steady_signup_cap_hits_total', { cap: 'pending_per_hour' });
+            log.warn(
+              { cap: config.pendingCapPerHour },
+              'new-number cap reached: JOIN ignored (possible SMS pumping)',
+            );
+            return { actions: [], sends: [], flagged };
+          }
+          sub = await tx.subscriber.create({
+            data: {
+              phone: channel === 'sms' ? m.fromAddr : null,
+              email: channel === 'email' ? m.fromAddr : null,
+              timezone:
+                (channel === 'sms' && m.fromAddr && timezoneForNumber(m.fromAddr)) ||
+                config.defaultTimezone,
+              country: config.defaultCountry,
+              locale: reading.locale ?? 'en',
+              status: 'pending',
+              createdAt: now,
+            },
+          });
+          enrollment = await tx.enrollment.create({
+            data: { subscriberId: sub.id, program: program.key, channel, state: 'pending' },
+          });
+          await tx.message.update({ where: { id: m.id }, data: { subscriberId: sub.id } });
+          await recordConsent(tx, sub.id, channel, 'opt_in', evidence, now);
+          break;
+        }
+        case 'confirm':
+          if (sub) sends.push(...(await startEnrollment(tx, deps, sub.id, evidence, now)));
+          break;
+        case 'optOut':
+          if (sub) await recordOptOut(tx, sub.id, channel, evidence, now);
+          break;
+        case 'pause':
+          if (enrollment) {
+            await tx.enrollment.update({
+              where: { id: enrollment.id },
+              data: {
+                state: 'paused',
+                pausedUntil: a.days ? new Date(now.getTime() + a.days * 86400_000) : null,
+              },
+            });
+            if (sub)
+              await recordConsent(tx, sub.id, channel, 'pause', { ...evidence, days: a.days }, now);
+          }
+          break;
+        case 'resume':
+          if (enrollment && sub) {
+            await resumeEnrollment(tx, enrollment.id, sub.timezone, now);
+            await recordConsent(tx, sub.id, channel, 'resume', evidence, now);
+          }
+          break;
+        case 'settings':
+          if (sub) {
+            await tx.subscriber.update({
+              where: { id: sub.id },
+              data: {
+                ...(a.timezone ? { timezone: a.timezone } : {}),
+                ...(a.hour !== undefined ? { preferredHour: a.hour } : {}),
+              },
+            });
+          }
+          break;
+        case 'answerCheckin':
+          await tx.checkin.updateMany({
+            where: { id: a.checkinId, answeredAt: null },
+            data: { answeredAt: now, rating: a.rating, replyMessageId: m.id },
+          });
+          break;
+        case 'lowRating':
+          if (enrollment)
+            await tx.enrollment.update({
+              where: { id: enrollment.id },
+              data: { lowRatingRun: a.run },
+            });
+          break;
+        case 'addEarlyStep':
+          if (
+            enrollment &&
+            program.lowRatingStep &&
+            !enrollment.extraSteps.includes(program.lowRatingStep)
+          ) {
+            // Sent at the next allowed window (the scheduler keeps one program message a day).
+            await tx.$executeRaw`UPDATE enrollments SET "extraSteps" = array_append("extraSteps", ${program.lowRatingStep}),
+              "nextRunAt" = LEAST(COALESCE("nextRunAt", ${now}), ${now}) WHERE id = ${enrollment.id}::uuid AND state = 'active'`;
+          }
+          break;
+        case 'flag':
+          if (sub) {
+            await tx.safetyFlag.create({
+              data: {
+                subscriberId: sub.id,
+                enrollmentId: enrollment?.id ?? null,
+                messageId: m.id,
+                category: a.category,
+                matched: a.matched,
+                createdAt: now,
+              },
+            });
+          }
+          flagged.push(a.category);
+          break;
+        case 'hold':
+          if (enrollment)
+            await tx.enrollment.update({
+              where: { id: enrollment.id },
+              data: { state: 'safety_hold' },
+            });
+          break;
+        case 'send': {
+          const s = await createOutbound(
+            tx,
+            {
+              subscriberId: sub?.id ?? null,
+              toAddr: sub ? undefined : (m.fromAddr ?? undefined),
+              enrollmentId: enrollment?.id ?? null,
+              channel,
+              kind: a.message,
+              template: a.template,
+              vars: a.vars,
+              lane: 'priority',
+              // One answer of each kind per inbound message, however often the job is retried.
+              dedupeKey: `re-${m.id}-${a.template}`,
+            },
+            now,
+          );
+          if (s) sends.push(s);
+          break;
+        }
+      }
+    }
+    return { actions: actions.map((a) => a.kind), sends, flagged };
+  });
+  if (!result) return null;
+  await enqueueSends(deps.queues, result.sends, now);
+  if (result.flagged.length) {
+    const contact = m.channel === 'sms' ? maskPhone(m.fromAddr ?? '') : maskEmail(m.fromAddr ?? '');
+    metrics.inc('steady_safety_flags_total', { category: result.flagged.join('+') });
+    log.warn(
+      { messageId: m.id, categories: result.flagged, contact, channel: m.channel },
+      'safety disclosure flagged',
+    );
+    await notifyOperators(deps, {
+      categories: result.flagged,
+      contact,
+      channel: m.channel,
+      messageId: m.id,
+      at: now,
+    }).catch((err) => log.error({ err: String(err) }, 'operator alert failed'));
+  }
+  return { actions: result.actions, sends: result.sends.length, flagged: result.flagged };
+}
+
+/** Back to the program after a pause or a safety hold: the next step from tomorrow on. */
+export async function resumeEnrollment(
+  tx: Tx,
+  enrollmentId: string,
+  timezone: string,
+  now: Date,
+): Promise<void> {
+  await tx.enrollment.updateMany({
+    where: { id: enrollmentId, state: { in: ['paused', 'safety_hold'] } },
+    data: {
+      state: 'active',
+      pausedUntil: null,
+      nextRunAt: now,
+      lastSentDay: localDay(now, timezone),
+    },
+  });
+}

@@ -1,0 +1,71 @@
+// Consent changes, each recorded as an event with its evidence. Shared by the SMS keywords, the
+// email unsubscribe, the carrier's opt-out (Twilio 21610), the admin console and the CLI.
+import type { Channel, Prisma } from '../db/client.ts';
+
+type Tx = Prisma.TransactionClient;
+
+export interface Evidence {
+  source: string;
+  [k: string]: unknown;
+}
+
+export async function recordOptOut(
+  tx: Tx,
+  subscriberId: string,
+  channel: Channel,
+  evidence: Evidence,
+  now: Date,
+): Promise<boolean> {
+  const sub = await tx.subscriber.findUnique({
+    where: { id: subscriberId },
+    select: { status: true },
+  });
+  if (!sub) return false;
+  await tx.enrollment.updateMany({
+    where: { subscriberId, state: { notIn: ['stopped', 'completed'] } },
+    data: { state: 'stopped', nextRunAt: null },
+  });
+  // Nothing already queued goes out after a STOP (the send worker re-checks too).
+  await tx.message.updateMany({
+    where: {
+      subscriberId,
+      direction: 'out',
+      status: { in: ['pending', 'queued'] },
+      NOT: { template: 'stop_confirm' },
+    },
+    data: { status: 'suppressed', error: 'opted_out' },
+  });
+  if (sub.status === 'stopped') return false;
+  await tx.subscriber.update({ where: { id: subscriberId }, data: { status: 'stopped' } });
+  await tx.consentEvent.create({
+    data: {
+      subscriberId,
+      channel,
+      kind: 'opt_out',
+      source: evidence.source,
+      evidence: evidence as Prisma.InputJsonValue,
+      at: now,
+    },
+  });
+  return true;
+}
+
+export async function recordConsent(
+  tx: Tx,
+  subscriberId: string,
+  channel: Channel,
+  kind: 'opt_in' | 'confirm' | 'resubscribe' | 'pause' | 'resume',
+  evidence: Evidence,
+  now: Date,
+): Promise<void> {
+  await tx.consentEvent.create({
+    data: {
+      subscriberId,
+      channel,
+      kind,
+      source: evidence.source,
+      evidence: evidence as Prisma.InputJsonValue,
+      at: now,
+    },
+  });
+}

@@ -1,0 +1,271 @@
+// Sends one message. Right before calling the provider it re-reads consent and enrollment state:
+// a stopped, paused or erased person gets nothing and the message is marked suppressed.
+//
+// Delivery semantics: the row moves queued -> sending before the provider call (a conditional
+// update, so two workers never both send it). If the process dies during the call the row stays
+// `sending`; the sweep then marks program messages `unknown` (never resent: at most once) and
+// puts safety messages and opt-out confirmations back in the queue (at least once).
+import { SendError, type SendResult } from '../channels/port.ts';
+import { maskEmail, maskPhone } from '../channels/mask.ts';
+import type { Deps } from '../deps.ts';
+import { composeEmail, composeSms, MissingContentError } from './compose.ts';
+import { recordOptOut } from './consent.ts';
+import { metrics } from '../metrics.ts';
+import { isSuppressed } from './erase.ts';
+import { findStep } from '../core/program.ts';
+import { deliveryStore, type DeliveryRow, type SentRecord } from './delivery-store.ts';
+
+/** Messages that must arrive even across crashes (possibly twice, never zero); every other
+ * message is sent at most once. The sweep resends these when a worker died mid-send. */
+export const AT_LEAST_ONCE_TEMPLATES: ReadonlySet<string> = new Set([
+  'safety_abuse',
+  'safety_self_harm',
+  'stop_confirm',
+]);
+
+/** Messages that may go to someone who is not (or no longer) active. */
+// HELP must be answered even after STOP (carrier rules).
+const ALWAYS_ALLOWED = new Set(['stop_confirm', 'help']);
+const ALLOWED_WHILE_PENDING = new Set([
+  'optin_confirm',
+  'confirm_email',
+  'how_to_join',
+  'help',
+  'stop_confirm',
+]);
+
+export type DeliverOutcome = 'sent' | 'skipped' | 'suppressed' | 'failed' | 'retry';
+
+export class RetryLater extends Error {
+  constructor(public readonly code: string) {
+    super(`send failed (${code}); will retry`);
+    this.name = 'RetryLater';
+  }
+}
+
+type Loaded = DeliveryRow;
+
+/** The message with its subscriber and enrollment state (one statement for many jobs at once). */
+function load(deps: Pick<Deps, 'db'>, id: string): Promise<Loaded | null> {
+  return deliveryStore(deps.db).load(id);
+}
+
+/** What may be sent to a number we do not know, in answer to their message. */
+const STRANGER_ALLOWED = new Set(['how_to_join', 'help', 'safety_abuse', 'safety_self_harm']);
+
+async function suppressionReason(
+  deps: Pick<Deps, 'db' | 'config'>,
+  m: Loaded,
+): Promise<string | null> {
+  const s = m.subscriber;
+  const t = m.template ?? '';
+  if (!s) {
+    if (m.subscriberId !== null || !m.toAddr || !STRANGER_ALLOWED.has(t)) return 'erased';
+    return (await isSuppressed(deps, m.toAddr)) ? 'erased' : null;
+  }
+  if (ALWAYS_ALLOWED.has(t)) return null;
+  if (s.status === 'stopped') return 'stopped';
+  if (s.status === 'expired') return 'expired';
+  if (s.status === 'pending' && !ALLOWED_WHILE_PENDING.has(t) && m.kind !== 'safety')
+    return 'not_confirmed';
+  if (m.channel === 'email' && s.undeliverableAt) return 'undeliverable';
+  if ((m.kind === 'nudge' || m.kind === 'checkin') && m.enrollment?.state !== 'active')
+    return m.enrollment?.state ?? 'no_enrollment';
+  return null;
+}
+
+export async function deliver(
+  deps: Pick<Deps, 'db' | 'sms' | 'email' | 'clock' | 'log' | 'config' | 'content' | 'program'>,
+  messageId: string,
+  opts: { finalAttempt: boolean } = { finalAttempt: true },
+): Promise<DeliverOutcome> {
+  const { db, clock, log } = deps;
+  const m = await load(deps, messageId);
+  if (!m || m.direction !== 'out' || (m.status !== 'queued' && m.status !== 'pending'))
+    return 'skipped';
+
+  const reason = await suppressionReason(deps, m);
+  if (reason) {
+    await db.message.updateMany({
+      where: { id: m.id, status: { in: ['queued', 'pending'] } },
+      data: { status: 'suppressed', error: reason },
+    });
+    log.info({ messageId: m.id, reason }, 'send suppressed');
+    return 'suppressed';
+  }
+  const sub = m.subscriber ?? {
+    id: 'stranger',
+    phone: m.channel === 'sms' ? m.toAddr : null,
+    email: m.channel === 'email' ? m.toAddr : null,
+    firstName: null,
+    locale: 'en',
+    country: null,
+  };
+  let outgoing;
+  try {
+    const input = { message: m, subscriber: sub };
+    outgoing =
+      m.channel === 'sms'
+        ? composeSms(deps.config, deps.content, deps.program, input)
+        : composeEmail(deps.config, deps.content, deps.program, input);
+  } catch (err) {
+    if (!(err instanceof MissingContentError)) throw err;
+    await db.message.update({
+      where: { id: m.id },
+      data: { status: 'failed', error: `content: ${err.message}` },
+    });
+    log.error({ messageId: m.id, template: m.template }, `cannot compose message: ${err.message}`);
+    return 'failed';
+  }
+
+  // Claim the send (queued/pending -> sending, conditionally). If another worker got here first,
+  // it owns the message.
+  if (!(await deliveryStore(db).claim(m.id))) return 'skipped';
+
+  const to = m.channel === 'sms' ? maskPhone(sub.phone ?? '') : maskEmail(sub.email ?? '');
+  const sender = m.channel === 'sms' ? deps.sms : deps.email;
+  let result: SendResult;
+  try {
+    result = await sender.send(outgoing as never);
+  } catch (err) {
+    return settleFailedSend(deps, m, sub.id, to, err, opts.finalAttempt);
+  }
+  // The provider has the message. Only the provider call sits inside the try above: a database
+  // error from here on (a dropped connection) must never put the message back in the queue, or it
+  // goes out twice. The writes are retried briefly; if they still fail the row stays `sending` and
+  // the sweep settles it (unknown, or resent for safety messages).
+  // One statement records it sent and, for a check-in, opens the check-in.
+  const sentAt = clock.now();
+  const record: SentRecord = {
+    id: m.id,
+    providerId: result.providerId,
+    sentAt,
+    body: 'body' in outgoing ? outgoing.body : outgoing.text,
+    subject: 'subject' in outgoing ? outgoing.subject : null,
+    toAddr: outgoing.to,
+    checkin:
+      m.kind === 'checkin' && m.enrollmentId && m.step
+        ? checkinWindow(deps, m.step, sentAt)
+        : undefined,
+  };
+  await withDbRetry(() => deliveryStore(db).recordSent(record));
+  metrics.inc('steady_messages_sent_total', { channel: m.channel, kind: m.kind });
+  log.info({ messageId: m.id, channel: m.channel, kind: m.kind, recipient: to }, 'sent');
+  return 'sent';
+}
+
+// Network errors that prove the request never reached the provider (no connection was made).
+// Any other network error (a reset or a timeout after the request went out) leaves us not knowing
+// whether the provider took the message.
+const NOT_SENT_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'ECONNECTION',
+  'EDNS',
+  'EPROXY',
+]);
+
+async function settleFailedSend(
+  deps: Pick<Deps, 'db' | 'clock' | 'log'>,
+  m: Loaded,
+  subscriberId: string,
+  to: string,
+  err: unknown,
+  finalAttempt: boolean,
+): Promise<DeliverOutcome> {
+  const { db, clock, log } = deps;
+  // Adapters turn their provider's errors into SendError; anything else (e.g. the outbox's own
+  // database write failing) happened before the message was handed over, and may be retried.
+  const e =
+    err instanceof SendError
+      ? err
+      : new SendError('provider_down', { retryable: true, message: String(err) });
+  if (e.code === 'opted_out') {
+    await withDbRetry(() =>
+      db.$transaction(async (tx) => {
+        await tx.message.update({
+          where: { id: m.id },
+          data: { status: 'failed', error: 'opted_out' },
+        });
+        await recordOptOut(
+          tx,
+          subscriberId,
+          m.channel,
+          { source: 'carrier', providerCode: e.providerCode ?? null },
+          clock.now(),
+        );
+      }),
+    );
+    log.warn({ messageId: m.id, to }, 'recipient opted out at the carrier; subscriber stopped');
+    return 'failed';
+  }
+  // At most once: a program message that may have reached the provider is never sent again. It
+  // is marked `unknown`, and the provider's status callback settles it if it did go out.
+  const ambiguous = e.code === 'network' && !NOT_SENT_ERRNOS.has(String(e.providerCode ?? ''));
+  if (ambiguous && !AT_LEAST_ONCE_TEMPLATES.has(m.template ?? '')) {
+    await withDbRetry(() =>
+      db.message.update({
+        where: { id: m.id },
+        data: { status: 'unknown', error: `network:${e.providerCode ?? '?'}` },
+      }),
+    );
+    log.warn(
+      { messageId: m.id, code: e.code, providerCode: e.providerCode, to },
+      'send outcome unknown (not resent)',
+    );
+    return 'failed';
+  }
+  if (e.retryable && !finalAttempt) {
+    // The provider did not take it (or this message must arrive at least once): try again later.
+    await withDbRetry(() =>
+      db.message.update({ where: { id: m.id }, data: { status: 'queued', error: e.code } }),
+    );
+    log.warn(
+      { messageId: m.id, code: e.code, providerCode: e.providerCode },
+      'send failed, will retry',
+    );
+    throw new RetryLater(e.code);
+  }
+  await withDbRetry(() =>
+    db.message.update({ where: { id: m.id }, data: { status: 'failed', error: e.code } }),
+  );
+  metrics.inc('steady_send_failures_total', { channel: m.channel, code: e.code });
+  log.warn(
+    { messageId: m.id, code: e.code, providerCode: e.providerCode, to },
+    'send failed permanently',
+  );
+  return 'failed';
+}
+
+/** Retries a write a few times (about 3 s in all): a dropped database connection is replaced by
+ * the pool, and these writes are idempotent. */
+async function withDbRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 100 * 2 ** i));
+    }
+  }
+}
+
+/** Sending a check-in opens it: replies within the window answer it; one reminder if none comes. */
+function checkinWindow(
+  deps: Pick<Deps, 'config' | 'program'>,
+  stepKey: string,
+  now: Date,
+): NonNullable<SentRecord['checkin']> {
+  const hours = 3600_000;
+  return {
+    week: findStep(deps.program, stepKey)?.week ?? 0,
+    openedAt: now,
+    closesAt: new Date(now.getTime() + deps.config.checkinWindowHours * hours),
+    reminderDueAt: new Date(now.getTime() + deps.config.checkinReminderHours * hours),
+  };
+}

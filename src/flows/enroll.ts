@@ -1,0 +1,240 @@
+// Enrolling a person and starting their program. Used by the CLI, the signup form, the SMS JOIN
+// keyword and the admin API; the differences are only where the consent evidence comes from.
+import type { Channel, Prisma } from '../db/client.ts';
+import type { Deps } from '../deps.ts';
+import { checkPhone } from '../core/phone.ts';
+import { isValidTimezone, localDay } from '../core/schedule.ts';
+import { firstRun } from './claim-due.ts';
+import { recordConsent, type Evidence } from './consent.ts';
+import { createOutbound, enqueueSends, type QueuedSend } from './outbound.ts';
+import { signToken } from '../security/tokens.ts';
+import { isSuppressed } from './erase.ts';
+
+type Tx = Prisma.TransactionClient;
+
+export class EnrollError extends Error {
+  constructor(
+    public readonly code:
+      'invalid_phone' | 'invalid_email' | 'invalid_timezone' | 'missing_contact' | 'suppressed',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EnrollError';
+  }
+}
+
+export interface EnrollInput {
+  phone?: string;
+  email?: string;
+  timezone?: string;
+  firstName?: string;
+  locale?: string;
+  /** Confirmed consent (YES, the confirm link, or an operator's --confirm). */
+  confirm: boolean;
+  evidence: Evidence;
+}
+
+export interface EnrollResult {
+  subscriberId: string;
+  enrollmentId: string;
+  channel: Channel;
+  state: string;
+  created: boolean;
+}
+
+const EMAIL_RE = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+
+export function normalizeEmail(raw: string): string | null {
+  const e = raw.trim().toLowerCase();
+  return e.length <= 254 && EMAIL_RE.test(e) ? e : null;
+}
+
+type EnrollDeps = Pick<Deps, 'db' | 'queues' | 'clock' | 'config' | 'program' | 'log'>;
+
+export async function enroll(deps: EnrollDeps, input: EnrollInput): Promise<EnrollResult> {
+  const { config } = deps;
+  let phone: string | undefined;
+  let country: string | undefined;
+  let zone = input.timezone;
+  if (zone !== undefined && !isValidTimezone(zone))
+    throw new EnrollError(
+      'invalid_timezone',
+      `"${zone}" is not a time zone; use an IANA name such as America/Chicago`,
+    );
+  if (input.phone !== undefined) {
+    const p = checkPhone(input.phone, config.allowedCountries, config.defaultCountry);
+    if (!p.ok) throw new EnrollError('invalid_phone', `Phone number refused: ${p.message}`);
+    phone = p.e164;
+    country = p.country;
+    zone ??= p.timezone ?? undefined;
+  }
+  let email: string | undefined;
+  if (input.email !== undefined) {
+    const e = normalizeEmail(input.email);
+    if (!e)
+      throw new EnrollError(
+        'invalid_email',
+        'Email address refused: it does not look like name@example.com',
+      );
+    email = e;
+  }
+  if (!phone && !email)
+    throw new EnrollError('missing_contact', 'Give a phone number or an email address');
+  const channel: Channel = phone ? 'sms' : 'email';
+  const now = deps.clock.now();
+  if (await isSuppressed(deps, (phone ?? email)!))
+    throw new EnrollError(
+      'suppressed',
+      'This contact asked for its data to be erased and is never messaged again',
+    );
+
+  const { result, sends } = await deps.db.$transaction(async (tx) => {
+    const existing = await tx.subscriber.findFirst({ where: phone ? { phone } : { email } });
+    const subscriber =
+      existing ??
+      (await tx.subscriber.create({
+        data: {
+          phone,
+          email,
+          firstName: input.firstName?.trim() || null,
+          timezone: zone ?? config.defaultTimezone,
+          locale: input.locale ?? 'en',
+          country: country ?? config.defaultCountry,
+          status: 'pending',
+          createdAt: now,
+        },
+      }));
+    if (!existing) await recordConsent(tx, subscriber.id, channel, 'opt_in', input.evidence, now);
+    const enrollment = await tx.enrollment.upsert({
+      where: {
+        subscriberId_program_channel: {
+          subscriberId: subscriber.id,
+          program: deps.program.key,
+          channel,
+        },
+      },
+      create: { subscriberId: subscriber.id, program: deps.program.key, channel, state: 'pending' },
+      update: {},
+    });
+    const sends: QueuedSend[] = [];
+    if (input.confirm)
+      sends.push(...(await startEnrollment(tx, deps, subscriber.id, input.evidence, now)));
+    else if (subscriber.status === 'pending') {
+      const ask = await requestConfirmation(tx, deps, subscriber.id, enrollment.id, channel, now);
+      if (ask) sends.push(ask);
+    }
+    const state = (await tx.enrollment.findUniqueOrThrow({ where: { id: enrollment.id } })).state;
+    return {
+      result: {
+        subscriberId: subscriber.id,
+        enrollmentId: enrollment.id,
+        channel,
+        state,
+        created: !existing,
+      },
+      sends,
+    };
+  });
+  await enqueueSends(deps.queues, sends, now);
+  return result;
+}
+
+/**
+ * Confirms consent and starts the program (idempotent: an active enrollment is left as it is).
+ * Returns the sends to enqueue after the transaction commits.
+ */
+export async function startEnrollment(
+  tx: Tx,
+  deps: Pick<Deps, 'config' | 'program'>,
+  subscriberId: string,
+  evidence: Evidence,
+  now: Date,
+): Promise<QueuedSend[]> {
+  const sub = await tx.subscriber.findUniqueOrThrow({
+    where: { id: subscriberId },
+    include: { enrollments: true },
+  });
+  const enrollment = sub.enrollments.find((e) => e.program === deps.program.key);
+  if (!enrollment) return [];
+  const channel = enrollment.channel;
+  const wasStopped = sub.status === 'stopped';
+  if (sub.status !== 'active') {
+    await tx.subscriber.update({ where: { id: subscriberId }, data: { status: 'active' } });
+    await recordConsent(
+      tx,
+      subscriberId,
+      channel,
+      wasStopped ? 'resubscribe' : 'confirm',
+      evidence,
+      now,
+    );
+  }
+  if (
+    enrollment.state === 'active' ||
+    enrollment.state === 'safety_hold' ||
+    enrollment.state === 'paused'
+  )
+    return [];
+  const restart = enrollment.state === 'stopped' && enrollment.nextStep !== null;
+  const plan = restart ? null : firstRun(deps.program, now, sub, deps.config.quietHours);
+  await tx.enrollment.update({
+    where: { id: enrollment.id },
+    data: plan
+      ? {
+          state: 'active',
+          nextStep: plan.nextStep,
+          nextRunAt: plan.nextRunAt,
+          startedAt: plan.startedAt,
+          completedAt: null,
+        }
+      : // Back after a STOP: pick up where they left off, from tomorrow (not two messages today).
+        { state: 'active', nextRunAt: now, lastSentDay: localDay(now, sub.timezone) },
+  });
+  const welcome = await createOutbound(
+    tx,
+    {
+      subscriberId,
+      enrollmentId: enrollment.id,
+      channel,
+      kind: 'system',
+      template: wasStopped ? 'start_confirm' : 'welcome',
+      lane: 'priority',
+      dedupeKey: `${wasStopped ? 'start' : 'welcome'}-${enrollment.id}-${now.getTime()}`,
+    },
+    now,
+  );
+  return welcome ? [welcome] : [];
+}
+
+/** Asks a pending person to confirm: the SMS opt-in text (reply YES) or the confirmation email. */
+export async function requestConfirmation(
+  tx: Tx,
+  deps: Pick<Deps, 'config'>,
+  subscriberId: string,
+  enrollmentId: string,
+  channel: Channel,
+  now: Date,
+): Promise<QueuedSend | null> {
+  const confirmUrl =
+    channel === 'email'
+      ? `${deps.config.publicUrl}/confirm/${signToken(deps.config.appSecret, 'confirm', subscriberId, new Date(now.getTime() + CONFIRM_TTL_MS))}`
+      : undefined;
+  return createOutbound(
+    tx,
+    {
+      subscriberId,
+      enrollmentId,
+      channel,
+      kind: 'system',
+      template: channel === 'sms' ? 'optin_confirm' : 'confirm_email',
+      vars: confirmUrl ? { confirmUrl } : undefined,
+      lane: 'priority',
+      // At most one confirmation per contact per day, however often the form or JOIN is sent.
+      dedupeKey: `confirm-${subscriberId}-${Math.floor(now.getTime() / 86400_000)}`,
+    },
+    now,
+  );
+}
+
+/** Confirmation links work for 7 days; an expired one offers a new link. */
+export const CONFIRM_TTL_MS = 7 * 86400_000;

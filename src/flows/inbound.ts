@@ -1,0 +1,160 @@
+// Inbound messages, from the Twilio webhook, the inbound SMTP listener, the email webhook and the
+// local phone. Recording is quick (the webhook answers at once); reading and acting on the text
+// happen on the `inbound` queue, which never waits behind nudges.
+import type { Channel } from '../db/client.ts';
+import type { Deps } from '../deps.ts';
+import { INBOUND_JOB_OPTIONS, inboundJobId } from '../queues.ts';
+import { decryptText, encryptText } from '../security/crypto.ts';
+import { readReply } from '../core/classify.ts';
+import { decideReply, type ReplyContext } from '../core/decide.ts';
+import { applyActions, type ApplyResult } from './apply-actions.ts';
+import type { SafetyCategory } from '../content/types.ts';
+
+export interface InboundInput {
+  channel: Channel;
+  /** E.164 phone or lower-cased email address. */
+  from: string;
+  to?: string;
+  text: string;
+  /** Provider id (Twilio MessageSid, email Message-ID): a replay is recorded once. */
+  providerId: string;
+  /** When set, the subscriber is already known (a verified reply address). */
+  subscriberId?: string;
+}
+
+export async function recordInbound(
+  deps: Pick<Deps, 'db' | 'queues' | 'config' | 'clock'>,
+  input: InboundInput,
+): Promise<{ messageId: string; duplicate: boolean }> {
+  const { db, config } = deps;
+  const subscriber = input.subscriberId
+    ? { id: input.subscriberId }
+    : await db.subscriber.findFirst({
+        where: input.channel === 'sms' ? { phone: input.from } : { email: input.from },
+        select: { id: true },
+      });
+  const dedupeKey = `in-${input.channel}-${input.providerId}`;
+  const rows = await db.message.createManyAndReturn({
+    data: [
+      {
+        subscriberId: subscriber?.id ?? null,
+        channel: input.channel,
+        direction: 'in',
+        kind: 'reply',
+        status: 'received',
+        providerId: input.providerId,
+        dedupeKey,
+        // The sender is needed to answer an unknown number; the text only ever encrypted.
+        fromAddr: input.from,
+        toAddr: input.to ?? null,
+        bodyEnc: encryptText(config.encryptionKeys, input.text),
+        createdAt: deps.clock.now(),
+      },
+    ],
+    skipDuplicates: true,
+    select: { id: true },
+  });
+  const row = rows[0];
+  if (!row) {
+    const existing = await db.message.findUniqueOrThrow({
+      where: { dedupeKey },
+      select: { id: true, processedAt: true },
+    });
+    // A replay of a message not read yet: the first attempt may have written the row and then
+    // failed to queue it (Redis down), so queue it now. The jobId makes this a no-op otherwise.
+    if (!existing.processedAt) await queueInbound(deps, existing.id);
+    return { messageId: existing.id, duplicate: true };
+  }
+  await queueInbound(deps, row.id);
+  return { messageId: row.id, duplicate: false };
+}
+
+function queueInbound(deps: Pick<Deps, 'queues'>, messageId: string) {
+  return deps.queues.inbound.add(
+    'inbound',
+    { messageId },
+    { ...INBOUND_JOB_OPTIONS, jobId: inboundJobId(messageId) },
+  );
+}
+
+const DAY = 24 * 3600 * 1000;
+
+/** Reads one recorded inbound message and acts on it. Idempotent: a processed message is skipped. */
+export async function handleInbound(deps: Deps, messageId: string): Promise<ApplyResult | null> {
+  const { db, clock, config } = deps;
+  const m = await db.message.findUnique({ where: { id: messageId } });
+  if (!m || m.direction !== 'in' || m.processedAt || !m.bodyEnc) return null;
+  const text = decryptText(config.encryptionKeys, m.bodyEnc);
+  const reading = readReply(text, {
+    channel: m.channel,
+    keywords: deps.content.keywords,
+    safety: deps.safety,
+  });
+  const now = clock.now();
+  const since = new Date(now.getTime() - DAY);
+
+  const sub = m.subscriberId
+    ? await db.subscriber.findUnique({
+        where: { id: m.subscriberId },
+        include: { enrollments: { where: { program: deps.program.key, channel: m.channel } } },
+      })
+    : null;
+  const enrollment = sub?.enrollments[0] ?? null;
+  const [checkin, recentSafety, recentSystem, lowStepSent] = await Promise.all([
+    enrollment
+      ? db.checkin.findFirst({
+          where: {
+            enrollmentId: enrollment.id,
+            answeredAt: null,
+            openedAt: { lte: now },
+            closesAt: { gt: now },
+          },
+          orderBy: { openedAt: 'desc' },
+          select: { id: true },
+        })
+      : null,
+    sub
+      ? db.message.findMany({
+          where: {
+            subscriberId: sub.id,
+            kind: 'safety',
+            direction: 'out',
+            createdAt: { gte: since },
+          },
+          select: { template: true },
+        })
+      : [],
+    db.message.findMany({
+      where: {
+        direction: 'out',
+        template: { in: ['how_to_join', 'optin_confirm'] },
+        createdAt: { gte: since },
+        ...(sub ? { subscriberId: sub.id } : { toAddr: m.fromAddr }),
+      },
+      select: { template: true },
+    }),
+    enrollment && deps.program.lowRatingStep
+      ? db.message.count({
+          where: { enrollmentId: enrollment.id, step: deps.program.lowRatingStep },
+        })
+      : 0,
+  ]);
+  const ctx: ReplyContext = {
+    subscriber: sub ? { status: sub.status } : null,
+    enrollment: enrollment
+      ? {
+          state: enrollment.state,
+          lowRatingRun: enrollment.lowRatingRun,
+          lowRatingStepSent: lowStepSent > 0 || enrollment.extraSteps.length > 0,
+        }
+      : null,
+    openCheckin: checkin,
+    safetySentRecently: recentSafety.map(
+      (r) => (r.template ?? '').replace('safety_', '') as SafetyCategory,
+    ),
+    howToJoinSentRecently: recentSystem.some((r) => r.template === 'how_to_join'),
+    optinSentRecently: recentSystem.some((r) => r.template === 'optin_confirm'),
+  };
+  const actions = decideReply(ctx, reading);
+  return applyActions(deps, { message: m, subscriber: sub, enrollment, reading, actions, now });
+}

@@ -1,0 +1,135 @@
+// The operator's JSON API under /admin/api, bearer ADMIN_TOKEN. Lookups are exact matches on a
+// phone number or an address; answers never include reply text (the console reveals it one
+// message at a time, and logs that it did).
+import type { FastifyInstance } from 'fastify';
+import { checkPhone } from '../core/phone.ts';
+import type { Deps } from '../deps.ts';
+import { normalizeEmail } from '../flows/enroll.ts';
+import { operatorAction, OperatorActionError, type OperatorActionName } from '../flows/operator.ts';
+import { safeEqual } from '../security/crypto.ts';
+
+export function bearerOk(deps: Pick<Deps, 'config'>, header: string | undefined): boolean {
+  const m = /^Bearer (.+)$/.exec(header ?? '');
+  return Boolean(m?.[1] && safeEqual(m[1], deps.config.adminToken));
+}
+
+export async function subscriberView(deps: Pick<Deps, 'db'>, id: string) {
+  const s = await deps.db.subscriber.findUnique({
+    where: { id },
+    include: {
+      enrollments: true,
+      flags: { orderBy: { createdAt: 'desc' } },
+      consents: { orderBy: { at: 'asc' } },
+      messages: { orderBy: { createdAt: 'asc' }, take: 500 },
+    },
+  });
+  if (!s) return null;
+  return {
+    id: s.id,
+    phone: s.phone,
+    email: s.email,
+    timezone: s.timezone,
+    status: s.status,
+    createdAt: s.createdAt,
+    enrollments: s.enrollments.map((e) => ({
+      id: e.id,
+      program: e.program,
+      channel: e.channel,
+      state: e.state,
+      nextStep: e.nextStep,
+      nextRunAt: e.nextRunAt,
+      pausedUntil: e.pausedUntil,
+    })),
+    flags: s.flags.map((f) => ({
+      id: f.id,
+      category: f.category,
+      matched: f.matched,
+      status: f.status,
+      createdAt: f.createdAt,
+    })),
+    consents: s.consents.map((c) => ({
+      kind: c.kind,
+      channel: c.channel,
+      source: c.source,
+      at: c.at,
+    })),
+    messages: s.messages.map((m) => ({
+      id: m.id,
+      direction: m.direction,
+      channel: m.channel,
+      kind: m.kind,
+      step: m.step,
+      template: m.template,
+      status: m.status,
+      createdAt: m.createdAt,
+      sentAt: m.sentAt,
+      // Outbound program text is ours; inbound text is the person's and is never in this answer.
+      body: m.direction === 'out' ? m.body : undefined,
+    })),
+  };
+}
+
+export async function adminApi(app: FastifyInstance, deps: Deps): Promise<void> {
+  app.addHook('onRequest', async (req, reply) => {
+    if (!bearerOk(deps, req.headers.authorization)) {
+      return reply
+        .code(401)
+        .header('WWW-Authenticate', 'Bearer')
+        .send({ error: 'unauthorized', message: 'Send Authorization: Bearer <ADMIN_TOKEN>' });
+    }
+  });
+
+  app.get('/subscribers', async (req, reply) => {
+    const q = req.query as { phone?: string; email?: string };
+    let where: { phone: string } | { email: string } | null = null;
+    if (typeof q.phone === 'string') {
+      const p = checkPhone(
+        q.phone,
+        ['US', 'CA', ...deps.config.allowedCountries],
+        deps.config.defaultCountry,
+      );
+      if (!p.ok) return reply.code(400).send({ error: 'invalid_phone', message: p.message });
+      where = { phone: p.e164 };
+    } else if (typeof q.email === 'string') {
+      const e = normalizeEmail(q.email);
+      if (!e)
+        return reply.code(400).send({ error: 'invalid_email', message: 'not an email address' });
+      where = { email: e };
+    }
+    if (!where)
+      return reply.code(400).send({
+        error: 'missing_query',
+        message: 'Give ?phone=+12025550123 or ?email=name@example.com',
+      });
+    const s = await deps.db.subscriber.findFirst({ where, select: { id: true } });
+    if (!s)
+      return reply
+        .code(404)
+        .send({ error: 'not_found', message: 'No subscriber with that contact' });
+    return subscriberView(deps, s.id);
+  });
+
+  app.get('/subscribers/:id', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const view = /^[0-9a-f-]{36}$/.test(id) ? await subscriberView(deps, id) : null;
+    if (!view)
+      return reply.code(404).send({ error: 'not_found', message: 'No subscriber with that id' });
+    return view;
+  });
+
+  app.post('/subscribers/:id/:action', async (req, reply) => {
+    const { id, action } = req.params as { id: string; action: string };
+    if (!['pause', 'resume', 'stop', 'clear-hold'].includes(action))
+      return reply
+        .code(404)
+        .send({ error: 'unknown_action', message: 'Actions: pause, resume, stop, clear-hold' });
+    try {
+      const r = await operatorAction(deps, id, action as OperatorActionName, { actor: 'api' });
+      return { ok: true, ...r };
+    } catch (err) {
+      if (err instanceof OperatorActionError)
+        return reply.code(err.status).send({ error: err.code, message: err.message });
+      throw err;
+    }
+  });
+}

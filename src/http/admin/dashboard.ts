@@ -1,0 +1,207 @@
+// The program dashboard: how many join, what happens to each step's messages, which message people
+// leave after, how check-ins are answered, how often replies disclose danger, and what is queued.
+// Charts are drawn on the server, each with its numbers beside it.
+import type { FastifyInstance } from 'fastify';
+import type { Deps } from '../../deps.ts';
+import { barChart, chartSection, dataTable, lineChart } from '../charts.ts';
+import { consolePage, sendPage } from './layout.ts';
+import { sessionOf } from './session.ts';
+import {
+  checkinsByWeek,
+  enrollmentsByDay,
+  flagsByWeek,
+  queueCounts,
+  QUEUE_STATES,
+  stepOutcomes,
+  type StepOutcome,
+} from './stats.ts';
+
+const pct = (n: number, d: number) => (d ? `${Math.round((n / d) * 100)}%` : '–');
+const short = (day: string) => day.slice(5); // MM-DD
+const scroll = (html: string) =>
+  `<div tabindex="0" role="region" aria-label="Table" style="max-height:18rem;overflow:auto">${html}</div>`;
+
+function byWeek(steps: StepOutcome[]) {
+  const weeks = [...new Set(steps.map((s) => s.week).filter((w): w is number => w !== null))].sort(
+    (a, b) => a - b,
+  );
+  const sum = (w: number, k: 'sent' | 'delivered' | 'failed' | 'optOuts') =>
+    steps.filter((s) => s.week === w).reduce((n, s) => n + s[k], 0);
+  return {
+    weeks,
+    sent: weeks.map((w) => sum(w, 'sent')),
+    delivered: weeks.map((w) => sum(w, 'delivered')),
+    failed: weeks.map((w) => sum(w, 'failed')),
+    optOuts: weeks.map((w) => sum(w, 'optOuts')),
+  };
+}
+
+export async function dashboardRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+  app.get('/dashboard', async (req, reply) => {
+    const wall = new Date();
+    const [enrolled, steps, checkins, flags, queues] = await Promise.all([
+      enrollmentsByDay(deps, wall),
+      stepOutcomes(deps, wall),
+      checkinsByWeek(deps, deps.clock.now()),
+      flagsByWeek(deps, wall),
+      queueCounts(deps),
+    ]);
+    const weekly = byWeek(steps);
+    const sections = [
+      chartSection(
+        'Enrollments per day, by channel',
+        barChart({
+          id: 'enrol',
+          title: 'Enrollments per day by channel, last 30 days',
+          labels: enrolled.days.map(short),
+          series: [
+            { name: 'SMS', values: enrolled.sms },
+            { name: 'Email', values: enrolled.email },
+          ],
+          stacked: true,
+        }),
+        scroll(
+          dataTable({
+            caption: 'Enrollments per day (UTC)',
+            columns: ['Day', 'SMS', 'Email', 'Total'],
+            rows: enrolled.days
+              .map((d, i) => [
+                d,
+                enrolled.sms[i] ?? 0,
+                enrolled.email[i] ?? 0,
+                (enrolled.sms[i] ?? 0) + (enrolled.email[i] ?? 0),
+              ])
+              .reverse(),
+          }),
+        ),
+      ),
+      chartSection(
+        'Program messages per week',
+        barChart({
+          id: 'weekly',
+          title: 'Program messages sent, delivered and failed per program week, last 90 days',
+          labels: weekly.weeks.map((w) => `Week ${w}`),
+          series: [
+            { name: 'Sent', values: weekly.sent },
+            { name: 'Delivered', values: weekly.delivered },
+            { name: 'Failed', values: weekly.failed },
+          ],
+        }),
+        dataTable({
+          caption: 'Per program week',
+          columns: ['Week', 'Sent', 'Delivered', 'Failed', 'Opt-outs'],
+          rows: weekly.weeks.map((w, i) => [
+            `Week ${w}`,
+            weekly.sent[i] ?? 0,
+            weekly.delivered[i] ?? 0,
+            weekly.failed[i] ?? 0,
+            weekly.optOuts[i] ?? 0,
+          ]),
+        }),
+        'Email "delivered" is only known where the provider reports it.',
+      ),
+      chartSection(
+        'Which message people leave after',
+        barChart({
+          id: 'leave',
+          title: 'Opt-outs by the last program message the person received, last 90 days',
+          labels: steps.map((s) => s.step),
+          series: [{ name: 'Opt-outs', values: steps.map((s) => s.optOuts) }],
+        }),
+        scroll(
+          dataTable({
+            caption: 'Per step',
+            columns: ['Step', 'Week', 'Sent', 'Delivered', 'Failed', 'Opt-outs', 'Opt-out rate'],
+            rows: steps.map((s) => [
+              s.step,
+              s.week,
+              s.sent,
+              s.delivered,
+              s.failed,
+              s.optOuts,
+              pct(s.optOuts, s.sent),
+            ]),
+          }),
+        ),
+        'Each opt-out counts against the last program message sent to that person before they left.',
+      ),
+      chartSection(
+        'Check-ins',
+        lineChart({
+          id: 'reply',
+          title: 'Check-in reply rate per program week',
+          labels: checkins.map((c) => `Week ${c.week}`),
+          series: [{ name: 'Reply rate', values: checkins.map((c) => c.replyRate ?? NaN) }],
+          percent: true,
+          yMax: 1,
+        }) +
+          lineChart({
+            id: 'rating',
+            title: 'Mean check-in rating (1 to 5) per program week',
+            labels: checkins.map((c) => `Week ${c.week}`),
+            series: [{ name: 'Mean rating', values: checkins.map((c) => c.meanRating ?? NaN) }],
+            yMax: 5,
+          }),
+        dataTable({
+          caption: 'Check-ins per program week (closed or answered)',
+          columns: ['Week', 'Asked', 'Answered', 'Reply rate', 'Mean rating'],
+          rows: checkins.map((c) => [
+            `Week ${c.week}`,
+            c.asked,
+            c.answered,
+            pct(c.answered, c.asked),
+            c.meanRating,
+          ]),
+        }),
+      ),
+      chartSection(
+        'Safety flags per week',
+        barChart({
+          id: 'flags',
+          title: 'Safety flags per calendar week by category, last 12 weeks',
+          labels: flags.weeks.map(short),
+          series: [
+            { name: 'Abuse or control', values: flags.abuse },
+            { name: 'Self-harm', values: flags.self_harm },
+          ],
+          stacked: true,
+        }),
+        scroll(
+          dataTable({
+            caption: 'Flags per week (week starting, UTC)',
+            columns: ['Week of', 'Abuse', 'Self-harm'],
+            rows: flags.weeks
+              .map((w, i) => [w, flags.abuse[i] ?? 0, flags.self_harm[i] ?? 0])
+              .reverse(),
+          }),
+        ),
+      ),
+      chartSection(
+        'Queues now',
+        barChart({
+          id: 'queues',
+          title: 'Jobs in each queue by state',
+          labels: queues.map((q) => q.queue),
+          series: QUEUE_STATES.map((st) => ({
+            name: st,
+            values: queues.map((q) => q.counts?.[st] ?? 0),
+          })),
+        }),
+        dataTable({
+          caption: 'Jobs per queue',
+          columns: ['Queue', ...QUEUE_STATES],
+          rows: queues.map((q) => [
+            q.queue,
+            ...QUEUE_STATES.map((st) => (q.counts ? (q.counts[st] ?? 0) : null)),
+          ]),
+        }),
+        'Details and retries: the Queues page.',
+      ),
+    ];
+    const body = `<h1>Dashboard</h1><p class="muted">Figures as of ${wall.toISOString().slice(0, 16).replace('T', ' ')} UTC.</p>${sections.join('')}`;
+    return sendPage(
+      reply,
+      consolePage(sessionOf(req), { title: 'Dashboard', tab: 'dashboard', body }),
+    );
+  });
+}

@@ -1,0 +1,145 @@
+// Reading a person's own words. Reply text is stored encrypted and no console page contains it:
+// an operator asks for one message at a time (a POST with the CSRF token), and each time leaves an
+// audit event and a log line that say who looked at which message, never what it said.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Deps } from '../../deps.ts';
+import { decryptText } from '../../security/crypto.ts';
+import { esc } from '../html.ts';
+import { consolePage, sendPage } from './layout.ts';
+import { sessionOf } from './session.ts';
+
+const UUID = /^[0-9a-f-]{36}$/;
+
+export type RevealResult =
+  { ok: true; text: string } | { ok: false; status: number; message: string };
+
+export async function revealMessage(
+  deps: Pick<Deps, 'db' | 'config' | 'log'>,
+  messageId: string,
+  audit: { actor: string; action: 'flag.reveal' | 'message.reveal'; target: string },
+): Promise<RevealResult> {
+  const m = UUID.test(messageId)
+    ? await deps.db.message.findUnique({
+        where: { id: messageId },
+        select: { id: true, subscriberId: true, direction: true, bodyEnc: true },
+      })
+    : null;
+  if (!m || m.direction !== 'in') return { ok: false, status: 404, message: 'No such reply.' };
+  if (!m.bodyEnc)
+    return { ok: false, status: 410, message: 'The text of this reply is no longer kept.' };
+  let text: string;
+  try {
+    text = decryptText(deps.config.encryptionKeys, m.bodyEnc);
+  } catch (err) {
+    deps.log.error(
+      { messageId: m.id, err: (err as Error).message },
+      'reply could not be decrypted',
+    );
+    return {
+      ok: false,
+      status: 500,
+      message: 'This reply cannot be decrypted with the configured keys.',
+    };
+  }
+  await deps.db.auditEvent.create({
+    data: {
+      actor: audit.actor,
+      action: audit.action,
+      target: audit.target,
+      detail: { messageId: m.id, subscriberId: m.subscriberId },
+    },
+  });
+  deps.log.info(
+    { actor: audit.actor, action: audit.action, target: audit.target, messageId: m.id },
+    'reply revealed to an operator',
+  );
+  return { ok: true, text };
+}
+
+/** JSON for the page's script; a small page for a browser without it (the form still works). */
+function answer(req: FastifyRequest, reply: FastifyReply, r: RevealResult) {
+  reply.header('Cache-Control', 'no-store');
+  if (/application\/json/.test(req.headers.accept ?? '')) {
+    return r.ok
+      ? reply.send({ text: r.text })
+      : reply.code(r.status).send({ error: 'not_available', message: r.message });
+  }
+  // No Referer arrives (Referrer-Policy: no-referrer), so "back" is the review page.
+  const back = '/admin';
+  const body = r.ok
+    ? `<h1>Reply</h1><blockquote class="reply">${esc(r.text)}</blockquote><p><a href="${esc(back)}">Back</a></p>`
+    : `<h1>Reply</h1><p>${esc(r.message)}</p><p><a href="${esc(back)}">Back</a></p>`;
+  return sendPage(
+    reply,
+    consolePage(sessionOf(req), { title: 'Reply', body }),
+    r.ok ? 200 : r.status,
+  );
+}
+
+export async function revealRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+  app.post('/flags/:id/reveal', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const flag = UUID.test(id)
+      ? await deps.db.safetyFlag.findUnique({
+          where: { id },
+          select: { id: true, messageId: true },
+        })
+      : null;
+    if (!flag?.messageId)
+      return answer(req, reply, {
+        ok: false,
+        status: 404,
+        message: 'No reply is attached to this flag.',
+      });
+    return answer(
+      req,
+      reply,
+      await revealMessage(deps, flag.messageId, {
+        actor: sessionOf(req).actor,
+        action: 'flag.reveal',
+        target: flag.id,
+      }),
+    );
+  });
+
+  app.post('/messages/:id/reveal', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    return answer(
+      req,
+      reply,
+      await revealMessage(deps, id, {
+        actor: sessionOf(req).actor,
+        action: 'message.reveal',
+        target: id,
+      }),
+    );
+  });
+}
+
+/** The button and the script that swaps it for the text; the form works without the script. */
+export function revealControl(action: string, csrf: string, context = ''): string {
+  // `context` tells a screen reader which of several "Show reply" buttons this is.
+  const more = context ? `<span class="sr-only"> ${esc(context)}</span>` : '';
+  return `<form method="post" action="${esc(action)}" class="reveal" data-reveal><input type="hidden" name="_csrf" value="${esc(csrf)}"><button class="secondary" type="submit">Show reply${more}</button><span class="muted"> Opening it is recorded.</span></form>`;
+}
+
+export const REVEAL_SCRIPT = `<script>
+document.addEventListener('submit', function (e) {
+  var form = e.target;
+  if (!form.hasAttribute || !form.hasAttribute('data-reveal')) return;
+  e.preventDefault();
+  var button = form.querySelector('button');
+  button.disabled = true;
+  fetch(form.action, { method: 'POST', credentials: 'same-origin', headers: { 'Accept': 'application/json', 'Content-Type': 'application/json', 'X-CSRF-Token': form._csrf.value }, body: '{}' })
+    .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); })
+    .then(function (res) {
+      var q = document.createElement('blockquote');
+      q.className = 'reply';
+      q.tabIndex = -1;
+      q.textContent = res.ok ? res.j.text : (res.j.message || 'Could not open this reply.');
+      form.replaceWith(q);
+      q.focus();
+    })
+    .catch(function () { button.disabled = false; });
+});
+</script>`;

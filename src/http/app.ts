@@ -1,0 +1,83 @@
+// buildApp(deps) builds the web service without listening, so tests use app.inject().
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Deps } from '../deps.ts';
+import { metrics } from '../metrics.ts';
+import { QUEUE_NAMES } from '../queues.ts';
+import { adminApi } from './admin-api.ts';
+import { devRoutes } from './dev-routes.ts';
+import { securityHeaders } from './security.ts';
+import { twilioRoutes } from './twilio-routes.ts';
+
+export type RouteModule = (app: FastifyInstance, deps: Deps) => Promise<void>;
+
+export interface AppOptions {
+  /** Extra route modules (email course, console, local phone) registered beside the core ones. */
+  modules?: RouteModule[];
+}
+
+export async function buildApp(deps: Deps, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 256 * 1024,
+    // Behind a proxy the client address comes from X-Forwarded-For (rate limits use it).
+    trustProxy: true,
+    routerOptions: { maxParamLength: 600 },
+  });
+  securityHeaders(app);
+  await app.register(formbody, { bodyLimit: 64 * 1024 });
+
+  app.setErrorHandler(
+    (err: { statusCode?: number; code?: string; message: string }, req, reply) => {
+      const status =
+        err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      if (status === 500)
+        deps.log.error({ err: err.message, url: req.routeOptions?.url }, 'request failed');
+      reply.code(status).send({
+        error: status === 500 ? 'internal' : (err.code ?? 'bad_request'),
+        message: status === 500 ? 'Something went wrong on our side.' : err.message,
+      });
+    },
+  );
+  app.setNotFoundHandler((_req, reply) =>
+    reply.code(404).send({ error: 'not_found', message: 'No such page' }),
+  );
+
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/readyz', async (_req, reply) => {
+    const [pg, redis] = await Promise.all([
+      deps.db.$queryRaw`SELECT 1`.then(
+        () => true,
+        () => false,
+      ),
+      deps.redis.ping().then(
+        (r) => r === 'PONG',
+        () => false,
+      ),
+    ]);
+    return reply.code(pg && redis ? 200 : 503).send({ ok: pg && redis, postgres: pg, redis });
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const gauges = [];
+    for (const name of QUEUE_NAMES) {
+      const counts = await deps.queues[name]
+        .getJobCounts('waiting', 'delayed', 'active', 'prioritized')
+        .catch(() => null);
+      if (counts)
+        for (const [state, value] of Object.entries(counts))
+          gauges.push({
+            name: 'steady_queue_jobs',
+            help: 'Jobs in a queue by state.',
+            labels: { queue: name, state },
+            value,
+          });
+    }
+    return reply.type('text/plain; version=0.0.4').send(metrics.render(gauges));
+  });
+
+  await twilioRoutes(app, deps);
+  await app.register(async (admin) => adminApi(admin, deps), { prefix: '/admin/api' });
+  if (deps.config.devRoutes) await devRoutes(app, deps);
+  for (const m of opts.modules ?? []) await m(app, deps);
+  return app;
+}

@@ -1,0 +1,92 @@
+// POST /webhooks/email/inbound: inbound email from a provider that turns mail into HTTP.
+//
+// Body (application/json, at most 1 MB):
+//   { "from": "Jane <jane@example.org>",          the From header (name optional)
+//     "to": "reply+<hex>.<mac>@REPLY_DOMAIN",     string or array: the recipient address(es)
+//     "subject": "Re: ...",                        optional
+//     "text": "4\n\nOn Mon ... wrote:\n> ...",     the text part as received (quotes included)
+//     "messageId": "<abc@mail.example.org>" }     the Message-ID: a replay is recorded once
+// Auth: header `X-Steady-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw request body with
+// INBOUND_EMAIL_SECRET (defaults to APP_SECRET outside production). Missing or wrong: 401.
+// Answers 200 {"ok":true} once accepted, also when the mail is dropped (forged or unknown
+// reply address, another sender): the provider must not retry those, and learns nothing.
+// Bounces and complaints come through the provider's own events, or the SMTP listener.
+import { createHmac } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import addressparser from 'nodemailer/lib/addressparser';
+import type { Deps } from '../deps.ts';
+import { handleInboundEmail } from '../email/handle-inbound-email.ts';
+import { metrics } from '../metrics.ts';
+import { safeEqual } from '../security/crypto.ts';
+
+const MAX_BODY = 1024 * 1024;
+
+export function signInboundBody(secret: string, body: string): string {
+  return 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
+}
+
+function signed(secret: string | undefined, req: FastifyRequest, raw: string): boolean {
+  const header = req.headers['x-steady-signature'];
+  if (!secret || typeof header !== 'string') return false;
+  return safeEqual(header.trim().toLowerCase(), signInboundBody(secret, raw));
+}
+
+const addresses = (v: unknown): string[] =>
+  (Array.isArray(v) ? v : [v])
+    .filter((x): x is string => typeof x === 'string')
+    .flatMap((x) => addressparser(x, { flatten: true }).map((a) => a.address))
+    .filter(Boolean);
+
+export async function emailInboundWebhook(app: FastifyInstance, deps: Deps): Promise<void> {
+  await app.register(async (scope) => {
+    // The signature covers the exact bytes sent, so this route reads the body as text itself.
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser(
+      'application/json',
+      { parseAs: 'string', bodyLimit: MAX_BODY },
+      (_req, body, done) => done(null, body),
+    );
+    const reject = (reason: string) =>
+      metrics.inc('steady_webhook_rejected_total', { route: 'email', reason });
+
+    scope.post('/webhooks/email/inbound', { bodyLimit: MAX_BODY }, async (req, reply) => {
+      const raw = typeof req.body === 'string' ? req.body : '';
+      if (!signed(deps.config.email.inboundSecret, req, raw)) {
+        reject('bad_signature');
+        return reply
+          .code(401)
+          .send({ error: 'unauthorized', message: 'Missing or invalid X-Steady-Signature' });
+      }
+      let body: Record<string, unknown>;
+      try {
+        const parsed: unknown = JSON.parse(raw);
+        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+          throw new Error('not an object');
+        body = parsed as Record<string, unknown>;
+      } catch {
+        reject('bad_json');
+        return reply.code(400).send({
+          error: 'bad_request',
+          message: 'Expected a JSON object: {from, to, subject, text, messageId}',
+        });
+      }
+      const from = addresses(body.from)[0] ?? null;
+      const to = addresses(body.to);
+      if (!from || to.length === 0 || typeof body.text !== 'string') {
+        reject('bad_fields');
+        return reply
+          .code(400)
+          .send({ error: 'bad_request', message: '"from", "to" and "text" are required' });
+      }
+      await handleInboundEmail(deps, {
+        recipients: to,
+        from,
+        subject: typeof body.subject === 'string' ? body.subject : '',
+        text: body.text,
+        messageId: typeof body.messageId === 'string' ? body.messageId : null,
+        via: 'webhook',
+      });
+      return { ok: true };
+    });
+  });
+}

@@ -1,0 +1,78 @@
+// GET / (the sign-up form) and POST /subscribe (form or JSON). The answer is the same whether or
+// not the address is known, so the form cannot be used to find out who is subscribed.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Deps } from '../deps.ts';
+import { readSignup, signUp } from '../email/signup.ts';
+import { metrics } from '../metrics.ts';
+import { keyedHash } from '../security/crypto.ts';
+import { checkInboxPage, signupPage, tooManyPage } from './email-signup-page.ts';
+import { clientKey, evidenceOf, sendPage, wantsJson } from './email-request.ts';
+import { rateLimit } from './rate-limit.ts';
+
+/** Attempts allowed per window. Per address: a person retrying is fine, a flood of mail is not. */
+export const SIGNUP_LIMITS = {
+  perIp: { limit: 10, windowSec: 3600 },
+  perAddress: { limit: 5, windowSec: 3600 },
+};
+
+export async function emailSignupRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+  const form = (
+    values?: Record<string, string | undefined>,
+    error?: Parameters<typeof signupPage>[0]['error'],
+  ) =>
+    signupPage({ program: deps.program, defaultZone: deps.config.defaultTimezone, values, error });
+
+  app.get('/', async (_req, reply) => sendPage(reply, 200, form()));
+
+  app.post('/subscribe', async (req, reply) => {
+    const json = wantsJson(req);
+    const tooMany = (retryAfter: number, scope: string): FastifyReply => {
+      metrics.inc('steady_signup_cap_hits_total', { cap: `email_${scope}` });
+      reply.header('Retry-After', String(retryAfter));
+      if (json)
+        return reply.code(429).send({
+          error: 'rate_limited',
+          message: 'Too many sign-up attempts; please try again later.',
+          retryAfter,
+        });
+      return sendPage(reply, 429, tooManyPage(retryAfter));
+    };
+
+    const byIp = await rateLimit(
+      deps,
+      `signup:ip:${clientKey(req.ip)}`,
+      SIGNUP_LIMITS.perIp.limit,
+      SIGNUP_LIMITS.perIp.windowSec,
+    );
+    if (!byIp.ok) return tooMany(byIp.retryAfter, 'ip');
+
+    const check = readSignup(req.body, deps.config.defaultTimezone);
+    if (!check.ok) {
+      if (json)
+        return reply
+          .code(400)
+          .send({ error: `invalid_${check.field}`, field: check.field, message: check.message });
+      const b = (req.body ?? {}) as Record<string, unknown>;
+      const s = (k: string) =>
+        typeof b[k] === 'string' ? (b[k] as string).slice(0, 254) : undefined;
+      return sendPage(
+        reply,
+        400,
+        form({ email: s('email'), firstName: s('firstName'), timezone: s('timezone') }, check),
+      );
+    }
+
+    // Keyed by a hash: Redis never holds the address itself.
+    const addrKey = keyedHash(deps.config.appSecret, check.value.email).slice(0, 32);
+    const byAddr = await rateLimit(
+      deps,
+      `signup:addr:${addrKey}`,
+      SIGNUP_LIMITS.perAddress.limit,
+      SIGNUP_LIMITS.perAddress.windowSec,
+    );
+    if (!byAddr.ok) return tooMany(byAddr.retryAfter, 'address');
+
+    await signUp(deps, check.value, evidenceOf(req, 'web_form', deps.clock.now()));
+    return json ? reply.send({ ok: true }) : sendPage(reply, 200, checkInboxPage());
+  });
+}

@@ -1,0 +1,47 @@
+// Shared page shell. Every page: UTF-8, a neutral title (a shared or watched browser shows tabs and
+// history), a visible quick-exit button that leaves for a neutral site, readable on a phone.
+
+export const esc = (s: unknown): string =>
+  String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+
+export const NEUTRAL_TITLE = 'Weekly notes';
+export const QUICK_EXIT_URL = 'https://www.weather.gov/';
+
+const BASE_CSS = `
+*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1d2330;background:#f6f7f9}
+main{max-width:44rem;margin:0 auto;padding:1rem 1.25rem 3rem}a{color:#0b57d0}
+h1{font-size:1.5rem;margin:.5rem 0 1rem}label{display:block;font-weight:600;margin:.75rem 0 .25rem}
+input,select,textarea{width:100%;font:inherit;padding:.55rem .6rem;border:1px solid #6b7280;border-radius:6px;background:#fff;color:#111}
+button,.btn{display:inline-block;font:inherit;font-weight:600;padding:.55rem 1rem;border-radius:6px;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer;text-decoration:none}
+button.secondary,.btn.secondary{background:#fff;color:#0b57d0}
+:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
+.exit{position:fixed;top:.5rem;right:.5rem;background:#b42318;border-color:#b42318;z-index:10}
+.card{background:#fff;border:1px solid #d0d5dd;border-radius:8px;padding:1rem;margin:1rem 0}
+.muted{color:#4b5563}.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #e5e7eb;vertical-align:top}
+`;
+
+export interface PageOptions {
+  title?: string;
+  quickExit?: boolean;
+  head?: string;
+  lang?: string;
+}
+
+export function page(body: string, opts: PageOptions = {}): string {
+  const exit =
+    opts.quickExit === false
+      ? ''
+      : `<a class="btn exit" href="${QUICK_EXIT_URL}" rel="noreferrer" id="quick-exit" onclick="location.replace(this.href);return false;">Quick exit</a>`;
+  return `<!doctype html>
+<html lang="${esc(opts.lang ?? 'en')}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex">
+<title>${esc(opts.title ?? NEUTRAL_TITLE)}</title><style>${BASE_CSS}</style>${opts.head ?? ''}</head>
+<body>${exit}<main>${body}</main>
+<script>document.addEventListener('keydown',function(e){if(e.key==='Escape'&&document.getElementById('quick-exit')){location.replace(${JSON.stringify(QUICK_EXIT_URL)});}});</script>
+</body></html>`;
+}

@@ -1,0 +1,134 @@
+// Twilio's webhooks: inbound SMS and delivery status callbacks. Every request must carry a valid
+// X-Twilio-Signature for PUBLIC_URL + the path Twilio called; anything else gets 403 and leaves no
+// trace in the database. Inbound messages are recorded and queued, and the answer is empty TwiML
+// at once: replies go out through the send queues.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import twilio from 'twilio';
+import { mapTwilioStatus, verifyTwilioSignature } from '../channels/twilio-webhook.ts';
+import { checkPhone } from '../core/phone.ts';
+import type { Deps } from '../deps.ts';
+import { applyDeliveryStatus } from '../flows/delivery-status.ts';
+import { recordInbound } from '../flows/inbound.ts';
+import { metrics } from '../metrics.ts';
+import { rateLimit } from './rate-limit.ts';
+
+const EMPTY_TWIML = new twilio.twiml.MessagingResponse().toString();
+
+/** Inbound SMS webhook requests per client address per window. */
+export const INBOUND_LIMIT = { requests: 1200, windowSec: 60 };
+
+function formParams(req: FastifyRequest): Record<string, string> | null {
+  const body = req.body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return null;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+    if (typeof v !== 'string') return null; // repeated keys or nested values: not Twilio's form
+    out[k] = v;
+  }
+  return out;
+}
+
+export function isSigned(
+  deps: Pick<Deps, 'config'>,
+  req: FastifyRequest,
+  params: Record<string, string>,
+): boolean {
+  const header = req.headers['x-twilio-signature'];
+  const signature = typeof header === 'string' ? header : undefined;
+  return verifyTwilioSignature(
+    deps.config.sms.authToken,
+    deps.config.publicUrl + req.url,
+    params,
+    signature,
+  );
+}
+
+export async function twilioRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+  const reject = (reason: string) => {
+    metrics.inc('steady_webhook_rejected_total', { route: 'twilio', reason });
+  };
+
+  // Per client address, checked before the body is read. Twilio posts from a large pool of
+  // addresses, so the limit is generous: it only stops one host flooding the endpoint. If Redis
+  // cannot count, the request goes through (the signature check still guards the door).
+  const inboundLimit = async (req: FastifyRequest, reply: FastifyReply) => {
+    const limit = await rateLimit(
+      deps,
+      `twilio-inbound:${req.ip}`,
+      INBOUND_LIMIT.requests,
+      INBOUND_LIMIT.windowSec,
+    ).catch(() => null);
+    if (limit && !limit.ok) {
+      reject('rate_limited');
+      return reply
+        .code(429)
+        .header('Retry-After', String(limit.retryAfter))
+        .type('text/plain; charset=utf-8')
+        .send('Too many requests');
+    }
+  };
+
+  app.post('/webhooks/twilio/sms', { onRequest: inboundLimit }, async (req, reply) => {
+    const params = formParams(req);
+    if (!params || !req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
+      reject('bad_request');
+      return reply
+        .code(400)
+        .type('text/plain; charset=utf-8')
+        .send('Expected a form-encoded Twilio webhook');
+    }
+    if (!isSigned(deps, req, params)) {
+      reject('bad_signature');
+      return reply.code(403).type('text/plain; charset=utf-8').send('Invalid signature');
+    }
+    reply.type('text/xml; charset=utf-8');
+    const sid = params.MessageSid ?? params.SmsSid;
+    const text = params.Body ?? '';
+    const phone = checkPhone(
+      params.From ?? '',
+      deps.config.allowedCountries,
+      deps.config.defaultCountry,
+    );
+    // Numbers we may not message (invalid, premium-rate, other countries) are ignored quietly.
+    if (!sid || !/^[A-Za-z0-9]{10,64}$/.test(sid) || !phone.ok || text.length > 1600) {
+      reject(!phone.ok ? `phone_${phone.reason}` : 'bad_fields');
+      return EMPTY_TWIML;
+    }
+    const r = await recordInbound(deps, {
+      channel: 'sms',
+      from: phone.e164,
+      to: params.To,
+      text,
+      providerId: sid,
+    });
+    if (!r.duplicate) metrics.inc('steady_inbound_total', { channel: 'sms' });
+    return EMPTY_TWIML;
+  });
+
+  app.post('/webhooks/twilio/status', async (req, reply) => {
+    const params = formParams(req);
+    if (!params) {
+      reject('bad_request');
+      return reply
+        .code(400)
+        .type('text/plain; charset=utf-8')
+        .send('Expected a form-encoded Twilio webhook');
+    }
+    if (!isSigned(deps, req, params)) {
+      reject('bad_signature');
+      return reply.code(403).type('text/plain; charset=utf-8').send('Invalid signature');
+    }
+    const status = mapTwilioStatus(params.MessageStatus ?? params.SmsStatus ?? '');
+    const q = req.query as Record<string, string | undefined>;
+    const messageId = q.m && /^[0-9a-f-]{36}$/.test(q.m) ? q.m : undefined;
+    if (status) {
+      await applyDeliveryStatus(
+        deps,
+        { messageId, providerId: params.MessageSid },
+        status,
+        params.ErrorCode,
+      );
+    }
+    return reply.code(204).send();
+  });
+}

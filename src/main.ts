@@ -1,0 +1,144 @@
+// Builds the dependencies from configuration and starts roles. The only place that constructs
+// adapters (database, Redis, queues, channels); everything else receives them.
+import { Redis } from 'ioredis';
+import { outboxEmail, outboxSms } from './channels/outbox.ts';
+import type { EmailSender, SmsSender } from './channels/port.ts';
+import { smtpEmail } from './channels/smtp.ts';
+import { twilioSms } from './channels/twilio.ts';
+import { scaledClock, systemClock, type Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import { loadContent } from './content/load.ts';
+import { compileSafety } from './core/safety.ts';
+import { createDb, type Db } from './db/client.ts';
+import type { Deps } from './deps.ts';
+import { createLog, type Log } from './log.ts';
+import { closeQueues, createQueues } from './queues.ts';
+import { MESSAGES_DIR } from './paths.ts';
+
+export { MESSAGES_DIR, MIGRATIONS_DIR } from './paths.ts';
+
+export { StartupError } from './startup-error.ts';
+import { StartupError } from './startup-error.ts';
+
+export function buildSms(config: Config, db: Db, log: Log): SmsSender {
+  if (config.sms.transport === 'twilio')
+    return twilioSms({
+      accountSid: config.sms.accountSid!,
+      authToken: config.sms.authToken,
+      from: config.sms.from,
+      messagingServiceSid: config.sms.messagingServiceSid,
+      apiBase: config.sms.apiBase,
+    });
+  return outboxSms(db, { from: config.sms.from ?? '+12025550100', log: (line) => log.info(line) });
+}
+
+export function buildEmail(config: Config, db: Db, log: Log): EmailSender {
+  if (config.email.transport === 'smtp')
+    return smtpEmail({
+      url: config.email.smtpUrl!,
+      pool: true,
+      bounceAddress: config.email.bounceAddress,
+    });
+  return outboxEmail(db, { log: (line) => log.info(line) });
+}
+
+/** Checks that PostgreSQL and Redis answer and that Redis will not evict queued jobs. */
+export async function checkServices(config: Config, db: Db, redis: Redis): Promise<void> {
+  const pg = new URL(config.databaseUrl);
+  const rd = new URL(config.redisUrl);
+  const problems: string[] = [];
+  try {
+    await db.$queryRaw`SELECT 1`;
+  } catch (err) {
+    problems.push(
+      `PostgreSQL is not reachable at ${pg.hostname}:${pg.port || 5432} (${firstLine(err)}).\n` +
+        `    Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start   (or docker compose up -d postgres)`,
+    );
+  }
+  try {
+    const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
+    if (policy !== 'noeviction')
+      problems.push(
+        `Redis at ${rd.hostname}:${rd.port || 6379} has maxmemory-policy "${policy}": it could evict queued jobs.\n` +
+          `    Set it: redis-cli config set maxmemory-policy noeviction   (and in redis.conf)`,
+      );
+  } catch (err) {
+    problems.push(
+      `Redis is not reachable at ${rd.hostname}:${rd.port || 6379} (${firstLine(err)}).\n` +
+        `    Start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379   (or docker compose up -d redis)`,
+    );
+  }
+  if (problems.length)
+    throw new StartupError('Steady cannot start:\n  - ' + problems.join('\n  - '));
+}
+
+function firstLine(err: unknown): string {
+  return (
+    (err instanceof Error ? err.message : String(err)).split('\n').filter(Boolean).pop()?.trim() ??
+    'no answer'
+  );
+}
+
+export interface BuildOptions {
+  clock?: Clock;
+  sms?: SmsSender;
+  email?: EmailSender;
+  log?: Log;
+  /** Skip the service checks (tests that build deps for a database they just made). */
+  skipChecks?: boolean;
+  dbPoolSize?: number;
+}
+
+export async function buildDeps(config: Config, opts: BuildOptions = {}): Promise<Deps> {
+  const log = opts.log ?? createLog(config.logLevel);
+  const content = await loadContent(MESSAGES_DIR);
+  const program = content.programs[config.program];
+  if (!program)
+    throw new StartupError(
+      `PROGRAM=${config.program} is not in messages/ (have: ${Object.keys(content.programs).join(', ')})`,
+    );
+  const safety = compileSafety(content.safety);
+  const db = createDb(config.databaseUrl, { max: opts.dbPoolSize ?? 10 });
+  const redis = new Redis(config.redisUrl, {
+    maxRetriesPerRequest: 2,
+    lazyConnect: true,
+    enableOfflineQueue: true,
+  });
+  redis.on('error', () => {}); // reported by the checks and by the workers, not once per retry
+  try {
+    await redis.connect();
+  } catch {
+    /* reported by checkServices */
+  }
+  if (!opts.skipChecks) {
+    try {
+      await checkServices(config, db, redis);
+    } catch (err) {
+      redis.disconnect();
+      await db.$disconnect();
+      throw err;
+    }
+  }
+  const queues = createQueues(redis.duplicate({ maxRetriesPerRequest: null }), config.redisPrefix);
+  return {
+    config,
+    db,
+    redis,
+    queues,
+    sms: opts.sms ?? buildSms(config, db, log),
+    email: opts.email ?? buildEmail(config, db, log),
+    clock: opts.clock ?? scaledClock(config.programSpeed, systemClock),
+    log,
+    content,
+    program,
+    safety,
+  };
+}
+
+export async function closeDeps(deps: Deps): Promise<void> {
+  await closeQueues(deps.queues).catch(() => {});
+  await deps.sms.close?.().catch(() => {});
+  await deps.email.close?.().catch(() => {});
+  deps.redis.disconnect();
+  await deps.db.$disconnect();
+}

@@ -1,0 +1,66 @@
+// Signed, expiring tokens for links in mail (confirm, unsubscribe) and reply addresses:
+// base64url(payload).base64url(hmac). The HMAC is checked in constant time before anything in
+// the payload is trusted.
+import { createHmac } from 'node:crypto';
+import { safeEqual } from './crypto.ts';
+
+export type TokenPurpose = 'confirm' | 'unsubscribe' | 'reply' | 'session';
+
+export interface TokenPayload {
+  p: TokenPurpose;
+  /** Subject id (subscriber or operator). */
+  s: string;
+  /** Expiry, seconds since epoch (0 = never). */
+  e: number;
+}
+
+function mac(secret: string, body: string): string {
+  return createHmac('sha256', secret).update(body).digest('base64url');
+}
+
+export function signToken(
+  secret: string,
+  purpose: TokenPurpose,
+  subject: string,
+  expiresAt: Date | null,
+): string {
+  const payload: TokenPayload = {
+    p: purpose,
+    s: subject,
+    e: expiresAt ? Math.floor(expiresAt.getTime() / 1000) : 0,
+  };
+  const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+  return `${body}.${mac(secret + ':' + purpose, body)}`;
+}
+
+export type TokenCheck =
+  | { ok: true; subject: string }
+  | {
+      ok: false;
+      reason: 'malformed' | 'bad_signature' | 'expired' | 'wrong_purpose';
+      subject?: string;
+    };
+
+export function verifyToken(
+  secret: string,
+  purpose: TokenPurpose,
+  token: string,
+  now: Date,
+): TokenCheck {
+  if (typeof token !== 'string' || token.length > 600) return { ok: false, reason: 'malformed' };
+  const [body, sig, extra] = token.split('.');
+  if (!body || !sig || extra !== undefined) return { ok: false, reason: 'malformed' };
+  if (!safeEqual(sig, mac(secret + ':' + purpose, body)))
+    return { ok: false, reason: 'bad_signature' };
+  let payload: TokenPayload;
+  try {
+    payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as TokenPayload;
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+  if (payload.p !== purpose || typeof payload.s !== 'string')
+    return { ok: false, reason: 'wrong_purpose' };
+  if (payload.e && payload.e * 1000 < now.getTime())
+    return { ok: false, reason: 'expired', subject: payload.s };
+  return { ok: true, subject: payload.s };
+}

@@ -1,0 +1,180 @@
+// The double opt-in link: starts the program once (welcome queued and delivered), records the
+// consent with its evidence, and turns tampered, expired and superseded links into a page that
+// offers a new link.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshEmail } from '../support/db.ts';
+import {
+  emailTestbed,
+  freshIp,
+  mailTo,
+  postForm,
+  signUpForToken,
+  type EmailTestbed,
+} from './helpers.ts';
+
+let t: EmailTestbed;
+beforeAll(async () => {
+  t = await emailTestbed({ start: '2026-05-04T15:00:00Z' });
+});
+afterAll(async () => t?.close());
+
+const visit = (token: string, ip = freshIp()) =>
+  t.app.inject({
+    method: 'GET',
+    url: `/confirm/${token}`,
+    headers: { 'x-forwarded-for': ip, 'user-agent': 'Phone/2.0' },
+  });
+
+describe('GET /confirm/:token', () => {
+  it('starts the program, records the consent with its evidence, and delivers the welcome', async () => {
+    const email = freshEmail('confirm');
+    const token = await signUpForToken(t, email);
+    const res = await visit(token, '203.0.113.77');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.body).toContain("You're in");
+
+    const sub = await t.deps.db.subscriber.findUniqueOrThrow({
+      where: { email },
+      include: { enrollments: true, consents: true },
+    });
+    expect(sub.status).toBe('active');
+    expect(sub.enrollments[0]).toMatchObject({ state: 'active', channel: 'email' });
+    expect(sub.enrollments[0]!.nextRunAt).not.toBeNull();
+    const consent = sub.consents.find((c) => c.kind === 'confirm');
+    expect(consent).toMatchObject({ source: 'confirm_link', at: t.clock.now() });
+    expect(consent!.evidence).toMatchObject({
+      ip: '203.0.113.77',
+      userAgent: 'Phone/2.0',
+      at: t.clock.now().toISOString(),
+    });
+
+    const welcome = await t.deps.db.message.findFirstOrThrow({
+      where: { subscriberId: sub.id, template: 'welcome' },
+    });
+    expect(welcome.status).toBe('queued');
+    await t.drain();
+    const sent = mailTo(t, email);
+    expect(sent.map((m) => m.subject)).toEqual([
+      'Please confirm your subscription',
+      'Welcome to Steady',
+    ]);
+  });
+
+  it('is idempotent: a second visit says "all set" and sends no second welcome', async () => {
+    const email = freshEmail('twice');
+    const token = await signUpForToken(t, email);
+    expect((await visit(token)).statusCode).toBe(200);
+    t.clock.advance({ minutes: 5 });
+    const again = await visit(token);
+    expect(again.statusCode).toBe(200);
+    expect(again.body).toContain("You're all set");
+    // A double click racing itself also sends one welcome.
+    await Promise.all([visit(token), visit(token)]);
+    await t.drain();
+    const sub = await t.deps.db.subscriber.findUniqueOrThrow({ where: { email } });
+    expect(
+      await t.deps.db.message.count({ where: { subscriberId: sub.id, template: 'welcome' } }),
+    ).toBe(1);
+    expect(
+      await t.deps.db.consentEvent.count({ where: { subscriberId: sub.id, kind: 'confirm' } }),
+    ).toBe(1);
+    expect(mailTo(t, email).filter((m) => m.subject.startsWith('Welcome'))).toHaveLength(1);
+  });
+
+  it('refuses a tampered token with 400 and a form for a new link', async () => {
+    const email = freshEmail('tamper');
+    const token = await signUpForToken(t, email);
+    const [body, sig] = token.split('.') as [string, string];
+    const forged = `${body}.${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BB' : 'AA'}`;
+    for (const bad of [forged, 'garbage', `${body}x.${sig}`]) {
+      const res = await visit(bad);
+      expect(res.statusCode).toBe(400);
+      expect(res.body).toContain('This link does not work');
+      expect(res.body).toMatch(/<form method="post" action="\/subscribe"/);
+    }
+    expect((await t.deps.db.subscriber.findUniqueOrThrow({ where: { email } })).status).toBe(
+      'pending',
+    );
+  });
+
+  it('refuses an expired token (8 days later) with 410, and the form brings a new link', async () => {
+    const email = freshEmail('late');
+    const token = await signUpForToken(t, email);
+    t.clock.advance({ days: 8 });
+    const res = await visit(token);
+    expect(res.statusCode).toBe(410);
+    expect(res.body).toContain('expired');
+    expect(res.body).toContain('name="email"');
+    expect((await t.deps.db.subscriber.findUniqueOrThrow({ where: { email } })).status).toBe(
+      'pending',
+    );
+
+    expect((await postForm(t, '/subscribe', { email, timezone: '' })).statusCode).toBe(200);
+    await t.drain();
+    const links = mailTo(t, email).filter((m) => m.subject.includes('confirm'));
+    expect(links).toHaveLength(2);
+    const fresh = /\/confirm\/([\w-]+\.[\w-]+)/.exec(links[1]!.text)![1]!;
+    expect((await visit(fresh)).statusCode).toBe(200);
+  });
+
+  it('does not let a link sent before an unsubscribe bring the person back', async () => {
+    const email = freshEmail('changed-mind');
+    const token = await signUpForToken(t, email);
+    const unsub = /\/unsubscribe\/([\w-]+\.[\w-]+)/.exec(mailTo(t, email)[0]!.text)![1]!;
+    t.clock.advance({ minutes: 1 });
+    const out = await t.app.inject({
+      method: 'POST',
+      url: `/unsubscribe/${unsub}`,
+      payload: 'List-Unsubscribe=One-Click',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(out.statusCode).toBe(200);
+    const res = await visit(token);
+    expect(res.statusCode).toBe(410);
+    expect(res.body).toContain('You unsubscribed after this link was sent');
+    expect((await t.deps.db.subscriber.findUniqueOrThrow({ where: { email } })).status).toBe(
+      'stopped',
+    );
+  });
+
+  it('lets someone who unsubscribed come back: a new link, and confirming it restarts the program', async () => {
+    const email = freshEmail('returning');
+    const token = await signUpForToken(t, email);
+    expect((await visit(token)).statusCode).toBe(200);
+    await t.drain();
+    const unsub = /\/unsubscribe\/([\w-]+\.[\w-]+)/.exec(mailTo(t, email)[0]!.text)![1]!;
+    await postForm(t, `/unsubscribe/${unsub}`, {});
+    t.clock.advance({ days: 2 });
+    expect(
+      (await postForm(t, '/subscribe', { email, timezone: 'America/Chicago' })).statusCode,
+    ).toBe(200);
+    await t.drain();
+    const links = mailTo(t, email).filter((m) => m.subject.includes('confirm'));
+    expect(links).toHaveLength(2);
+    const fresh = /\/confirm\/([\w-]+\.[\w-]+)/.exec(links[1]!.text)![1]!;
+    const before = mailTo(t, email).length;
+    expect((await visit(fresh)).statusCode).toBe(200);
+    await t.drain();
+    const sub = await t.deps.db.subscriber.findUniqueOrThrow({
+      where: { email },
+      include: { consents: true },
+    });
+    expect(sub.status).toBe('active');
+    expect(sub.consents.map((c) => c.kind).sort()).toEqual([
+      'confirm',
+      'confirm',
+      'opt_in',
+      'opt_in',
+      'opt_out',
+    ]);
+    // The welcome again (it carries the safety note), and the program picks up where it stopped.
+    expect(
+      mailTo(t, email)
+        .slice(before)
+        .map((m) => m.subject),
+    ).toEqual(['Welcome to Steady']);
+    const e = await t.deps.db.enrollment.findFirstOrThrow({ where: { subscriberId: sub.id } });
+    expect(e.state).toBe('active');
+  });
+});

@@ -1,0 +1,133 @@
+// Shared set-up for the email course tests: real Deps (test database, fresh Redis prefix, fake
+// clock), the app with the real route modules, and small steps such as "sign up" and "confirm".
+import type { FastifyInstance } from 'fastify';
+import type { OutgoingEmail } from '../../src/channels/port.ts';
+import { createOutbound, enqueueSends } from '../../src/flows/outbound.ts';
+import { buildApp } from '../../src/http/app.ts';
+import { routeModules } from '../../src/http/modules.ts';
+import { harness, type Harness } from '../support/harness.ts';
+
+export interface EmailTestbed extends Harness {
+  app: FastifyInstance;
+}
+
+export async function emailTestbed(
+  opts: Parameters<typeof harness>[0] = {},
+): Promise<EmailTestbed> {
+  const h = await harness(opts);
+  const app = await buildApp(h.deps, { modules: routeModules });
+  const closeHarness = h.close;
+  return Object.assign(h, {
+    app,
+    async close() {
+      await app.close();
+      await closeHarness();
+    },
+  });
+}
+
+let ipCounter = Math.floor(Math.random() * 200);
+/** A client address of its own for each test, so rate limits never cross between tests. */
+export function freshIp(): string {
+  ipCounter++;
+  return `198.51.${ipCounter % 250}.${1 + Math.floor(Math.random() * 250)}`;
+}
+
+export function postForm(
+  t: EmailTestbed,
+  url: string,
+  fields: Record<string, string>,
+  ip = freshIp(),
+) {
+  return t.app.inject({
+    method: 'POST',
+    url,
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-forwarded-for': ip,
+      'user-agent': 'TestBrowser/1.0',
+    },
+    payload: new URLSearchParams(fields).toString(),
+  });
+}
+
+export function postJson(t: EmailTestbed, url: string, body: unknown, ip = freshIp()) {
+  return t.app.inject({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+    payload: JSON.stringify(body),
+  });
+}
+
+/** Emails the memory transport took for one address. */
+export function mailTo(t: Harness, address: string): OutgoingEmail[] {
+  return t.email.sent.filter((m) => m.to === address);
+}
+
+export function linkToken(mail: { text: string }, kind: 'confirm' | 'unsubscribe'): string {
+  const m = new RegExp(`/${kind}/([A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+)`).exec(mail.text);
+  if (!m?.[1]) throw new Error(`no ${kind} link in the email`);
+  return m[1];
+}
+
+/** Signs up through the form and returns the token of the confirmation email that was sent. */
+export async function signUpForToken(
+  t: EmailTestbed,
+  email: string,
+  fields: Record<string, string> = {},
+): Promise<string> {
+  const res = await postForm(t, '/subscribe', { email, timezone: 'America/Chicago', ...fields });
+  if (res.statusCode !== 200)
+    throw new Error(`sign-up answered ${res.statusCode}: ${res.body.slice(0, 200)}`);
+  await t.drain();
+  const confirm = mailTo(t, email).find((m) => m.kind === 'system' && /\/confirm\//.test(m.text));
+  if (!confirm) throw new Error('no confirmation email was sent');
+  return linkToken(confirm, 'confirm');
+}
+
+/** Signs up and confirms; returns the subscriber id. */
+export async function activeSubscriber(
+  t: EmailTestbed,
+  email: string,
+  fields: Record<string, string> = {},
+): Promise<string> {
+  const token = await signUpForToken(t, email, fields);
+  const res = await t.app.inject({
+    method: 'GET',
+    url: `/confirm/${token}`,
+    headers: { 'x-forwarded-for': freshIp() },
+  });
+  if (res.statusCode !== 200) throw new Error(`confirm answered ${res.statusCode}`);
+  await t.drain();
+  const sub = await t.deps.db.subscriber.findUniqueOrThrow({ where: { email } });
+  return sub.id;
+}
+
+/** Queues a program nudge for a subscriber, as the scheduler would, and returns its row id. */
+export async function queueNudge(
+  t: Harness,
+  subscriberId: string,
+  step = 'w1-d1',
+): Promise<string> {
+  const enrollment = await t.deps.db.enrollment.findFirstOrThrow({ where: { subscriberId } });
+  const now = t.clock.now();
+  const send = await t.deps.db.$transaction((tx) =>
+    createOutbound(
+      tx,
+      {
+        subscriberId,
+        enrollmentId: enrollment.id,
+        channel: 'email',
+        kind: 'nudge',
+        template: step,
+        step,
+        lane: 'program',
+      },
+      now,
+    ),
+  );
+  if (!send) throw new Error(`step ${step} was already written for this enrollment`);
+  await enqueueSends(t.deps.queues, [send], now);
+  return send.messageId;
+}
