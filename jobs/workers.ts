@@ -6,6 +6,7 @@ import type { Deps } from '../src/deps.ts';
 import { deliver } from '../src/flows/deliver.ts';
 import { handleInbound } from '../src/flows/inbound.ts';
 import { redisConnection, type QueueName, type SendJob } from '../src/queues.ts';
+import { lanes } from './lanes.ts';
 
 export interface WorkerPool {
   workers: Worker[];
@@ -25,6 +26,13 @@ export function startWorkers(deps: Deps, opts: WorkerOptions): WorkerPool {
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     return deliver(deps, job.data.messageId, { finalAttempt });
   };
+  // Answers a person is waiting for go first within this process (jobs/lanes.ts).
+  const lane = lanes();
+  const programProcessor = async (job: Job<SendJob>) => {
+    await lane.yieldToUrgent();
+    return sendProcessor(job);
+  };
+  const priorityProcessor = (job: Job<SendJob>) => lane.urgent(() => sendProcessor(job));
   const workers: Worker[] = [];
   for (const name of opts.queues) {
     // Crash recovery: a worker that dies holds its jobs until their lock expires and a stalled
@@ -38,8 +46,8 @@ export function startWorkers(deps: Deps, opts: WorkerOptions): WorkerPool {
     if (name === 'inbound') {
       worker = new Worker(
         name,
-        async (job: Job<{ messageId: string }>) =>
-          (await handleInbound(deps, job.data.messageId))?.actions,
+        (job: Job<{ messageId: string }>) =>
+          lane.urgent(async () => (await handleInbound(deps, job.data.messageId))?.actions),
         {
           ...common,
           concurrency: Math.max(4, Math.floor(concurrency / 4)),
@@ -49,7 +57,7 @@ export function startWorkers(deps: Deps, opts: WorkerOptions): WorkerPool {
       // The provider's rate (e.g. 100/s on a short code) is enforced across every process by
       // BullMQ's global limiter; 100 ms windows keep bursts within about 10% of the target.
       const rate = name === 'sms' && config.sms.ratePerSecond > 0 ? config.sms.ratePerSecond : 0;
-      worker = new Worker(name, sendProcessor, {
+      worker = new Worker(name, name === 'priority' ? priorityProcessor : programProcessor, {
         ...common,
         concurrency: name === 'priority' ? Math.max(8, Math.floor(concurrency / 2)) : concurrency,
         ...(rate ? { limiter: { max: Math.max(1, Math.round(rate / 10)), duration: 100 } } : {}),
@@ -65,16 +73,20 @@ export function startWorkers(deps: Deps, opts: WorkerOptions): WorkerPool {
   return {
     workers,
     async close(graceMs = config.shutdownGraceMs) {
-      // Stop taking jobs, let those in flight finish within the grace time, then force-close:
-      // a job still active is released back to the queue by BullMQ's stalled-job check (its
-      // message, if it was at the provider, stays `sending`: at most once). A slice of the grace
-      // time is kept for closing connections, so the whole process is gone within it.
+      // Stop taking jobs and let those in flight finish within the grace time. A slice of it is
+      // kept for closing connections, so the whole process is gone within SHUTDOWN_GRACE_MS.
       const wait = Math.max(0, graceMs - Math.min(1000, graceMs / 4));
       const graceful = Promise.all(workers.map((w) => w.close()));
       const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), wait).unref());
       if ((await Promise.race([graceful, timeout])) === 'timeout') {
-        log.warn({ graceMs }, 'jobs still running after the grace time; closing anyway');
-        await Promise.all(workers.map((w) => w.close(true)));
+        // BullMQ cannot force a close once a graceful one has begun (close(true) then returns the
+        // graceful promise and waits for the jobs, up to the provider's 10 s timeout or longer),
+        // so stop waiting instead. The jobs still running keep their locks until they expire;
+        // another worker then takes them, and a send cut off mid-call stays `sending` for the
+        // sweep to settle with the provider (never sent twice).
+        log.warn({ graceMs }, 'jobs still running after the grace time; leaving them to the next worker');
+        connection.disconnect();
+        return;
       }
       await connection.quit().catch(() => connection.disconnect());
     },

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 
 const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
+const DEV_ADMIN_TOKEN = 'dev-admin-token-0123';
 // 32 zero bytes: only for local use. Production must set REPLY_ENCRYPTION_KEYS.
 const DEV_KEY = 'dev:' + Buffer.alloc(32, 7).toString('base64');
 
@@ -58,122 +59,112 @@ const keyList = z.string().transform((v, ctx) => {
   return keys;
 });
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int({ error: `must be a whole number from ${min} to ${max}` })
+    .min(min, { error: `must be a whole number from ${min} to ${max}` })
+    .max(max, { error: `must be a whole number from ${min} to ${max}` });
 
-const schema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-    DATABASE_URL: url(['postgresql:', 'postgres:']).default(
-      'postgresql://postgres@127.0.0.1:5432/steady',
-    ),
-    REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
-    REDIS_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
-      .default('steady'),
-    PORT: int(0, 65535).default(3000),
-    HOST: z.string().default('127.0.0.1'),
-    PUBLIC_URL: url(['http:', 'https:']).optional(),
-    APP_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_SECRET),
-    ADMIN_TOKEN: z
-      .string()
-      .min(16, 'must be at least 16 characters')
-      .default('dev-admin-token-0123'),
-    SMS_TRANSPORT: z.enum(['outbox', 'twilio']).optional(),
-    TWILIO_ACCOUNT_SID: z
-      .string()
-      .regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC + 32 hex')
-      .optional(),
-    TWILIO_AUTH_TOKEN: z.string().min(8).optional(),
-    TWILIO_FROM: z
-      .string()
-      .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +12025550100')
-      .optional(),
-    TWILIO_MESSAGING_SERVICE_SID: z
-      .string()
-      .regex(/^MG[0-9a-fA-F]{32}$/)
-      .optional(),
-    // Only for tests and benchmarks: where the Twilio SDK sends its API calls.
-    TWILIO_API_BASE: url(['http:', 'https:']).optional(),
-    SMS_RATE_PER_SECOND: int(0, 100000).default(0),
-    EMAIL_TRANSPORT: z.enum(['outbox', 'smtp']).optional(),
-    SMTP_URL: url(['smtp:', 'smtps:']).optional(),
-    EMAIL_FROM: z.string().default('Steady <hello@example.com>'),
-    REPLY_DOMAIN: z
-      .string()
-      .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain name like reply.example.com')
-      .default('reply.example.com'),
-    BOUNCE_ADDRESS: z.string().email().optional(),
-    POSTAL_ADDRESS: z.string().default('Steady, 100 Example Street, Washington, DC 20001, USA'),
-    INBOUND_SMTP_PORT: int(0, 65535).default(2525),
-    INBOUND_EMAIL_SECRET: z.string().min(16).optional(),
-    LOG_LEVEL: z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-      .default('info'),
-    PROGRAM: z.string().default('steady'),
-    DEFAULT_TIMEZONE: timezone.default('America/New_York'),
-    DEFAULT_COUNTRY: z.string().length(2).default('US'),
-    ALLOWED_COUNTRIES: z
-      .string()
-      .regex(/^[A-Z]{2}(,[A-Z]{2})*$/, 'comma list of ISO country codes, e.g. US,CA')
-      .default('US,CA'),
-    QUIET_HOURS_START: hhmm.default('21:00'),
-    QUIET_HOURS_END: hhmm.default('08:00'),
-    CATCHUP_HOURS: z.coerce.number().min(0).max(720).default(3),
-    CHECKIN_WINDOW_HOURS: z.coerce.number().min(1).max(720).default(72),
-    CHECKIN_REMINDER_HOURS: z.coerce.number().min(1).max(720).default(36),
-    REPLY_ENCRYPTION_KEYS: keyList.prefault(DEV_KEY),
-    OPERATOR_EMAIL: z.string().email().optional(),
-    OPERATOR_WEBHOOK_URL: url(['http:', 'https:']).optional(),
-    RETENTION_DAYS: int(1, 3650).default(90),
-    SEND_CONCURRENCY: int(1, 1000).default(50),
-    SCHEDULER_BATCH: int(1, 10000).default(500),
-    SCHEDULER_INTERVAL_MS: int(50, 600000).default(1000),
-    SHUTDOWN_GRACE_MS: int(0, 600000).default(10000),
-    PENDING_CAP_PER_HOUR: int(1, 1000000).default(200),
-    PROGRAM_SPEED: z.coerce.number().min(1).max(100000).default(1),
-    DEV_ROUTES: bool.optional(),
-  })
-  .superRefine((env, ctx) => {
-    const sms = env.SMS_TRANSPORT ?? (env.TWILIO_ACCOUNT_SID ? 'twilio' : 'outbox');
-    if (sms === 'twilio') {
-      for (const k of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'] as const)
-        if (!env[k])
-          ctx.addIssue({
-            code: 'custom',
-            path: [k],
-            message: 'is required when SMS_TRANSPORT=twilio',
-          });
-      if (!env.TWILIO_FROM && !env.TWILIO_MESSAGING_SERVICE_SID)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['TWILIO_FROM'],
-          message:
-            'TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID is required when SMS_TRANSPORT=twilio',
-        });
-    }
-    const email = env.EMAIL_TRANSPORT ?? (env.SMTP_URL ? 'smtp' : 'outbox');
-    if (email === 'smtp' && !env.SMTP_URL)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SMTP_URL'],
-        message: 'is required when EMAIL_TRANSPORT=smtp',
-      });
-    if (env.NODE_ENV === 'production') {
-      if (env.APP_SECRET === DEV_SECRET)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['APP_SECRET'],
-          message: 'must be set in production',
-        });
-      if (env.ADMIN_TOKEN === 'dev-admin-token-0123')
-        ctx.addIssue({
-          code: 'custom',
-          path: ['ADMIN_TOKEN'],
-          message: 'must be set in production',
-        });
-    }
-  });
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  DATABASE_URL: url(['postgresql:', 'postgres:']).default(
+    'postgresql://postgres@127.0.0.1:5432/steady',
+  ),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
+    .default('steady'),
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  APP_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_SECRET),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default('dev-admin-token-0123'),
+  SMS_TRANSPORT: z.enum(['outbox', 'twilio']).optional(),
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC + 32 hex')
+    .optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(8).optional(),
+  TWILIO_FROM: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +12025550100')
+    .optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z
+    .string()
+    .regex(/^MG[0-9a-fA-F]{32}$/)
+    .optional(),
+  // Only for tests and benchmarks: where the Twilio SDK sends its API calls.
+  TWILIO_API_BASE: url(['http:', 'https:']).optional(),
+  SMS_RATE_PER_SECOND: int(0, 100000).default(0),
+  EMAIL_TRANSPORT: z.enum(['outbox', 'smtp']).optional(),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  EMAIL_FROM: z.string().default('Steady <hello@example.com>'),
+  REPLY_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain name like reply.example.com')
+    .default('reply.example.com'),
+  BOUNCE_ADDRESS: z.string().email().optional(),
+  POSTAL_ADDRESS: z.string().default('Steady, 100 Example Street, Washington, DC 20001, USA'),
+  INBOUND_SMTP_PORT: int(0, 65535).default(2525),
+  INBOUND_EMAIL_SECRET: z.string().min(16).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PROGRAM: z.string().default('steady'),
+  DEFAULT_TIMEZONE: timezone.default('America/New_York'),
+  DEFAULT_COUNTRY: z.string().length(2).default('US'),
+  ALLOWED_COUNTRIES: z
+    .string()
+    .regex(/^[A-Z]{2}(,[A-Z]{2})*$/, 'comma list of ISO country codes, e.g. US,CA')
+    .default('US,CA'),
+  QUIET_HOURS_START: hhmm.default('21:00'),
+  QUIET_HOURS_END: hhmm.default('08:00'),
+  CATCHUP_HOURS: z.coerce.number().min(0).max(720).default(3),
+  CHECKIN_WINDOW_HOURS: z.coerce.number().min(1).max(720).default(72),
+  CHECKIN_REMINDER_HOURS: z.coerce.number().min(1).max(720).default(36),
+  REPLY_ENCRYPTION_KEYS: keyList.prefault(DEV_KEY),
+  OPERATOR_EMAIL: z.string().email().optional(),
+  OPERATOR_WEBHOOK_URL: url(['http:', 'https:']).optional(),
+  RETENTION_DAYS: int(1, 3650).default(90),
+  SEND_CONCURRENCY: int(1, 1000).default(50),
+  SCHEDULER_BATCH: int(1, 10000).default(500),
+  SCHEDULER_INTERVAL_MS: int(50, 600000).default(1000),
+  SHUTDOWN_GRACE_MS: int(0, 600000).default(10000),
+  PENDING_CAP_PER_HOUR: int(1, 1000000).default(200),
+  PROGRAM_SPEED: z.coerce.number().min(1).max(100000).default(1),
+  DEV_ROUTES: bool.optional(),
+  // Behind a reverse proxy: how many hops to trust for the client address (rate limits use it).
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+});
+
+/** Checks that span several variables, on the raw values (so they are reported together with
+ * the per-variable problems, not only once those are fixed). */
+function crossChecks(raw: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  const sms = raw.SMS_TRANSPORT ?? (raw.TWILIO_ACCOUNT_SID ? 'twilio' : 'outbox');
+  if (sms === 'twilio') {
+    for (const k of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'])
+      if (!raw[k]) out.push(`${k}: is required when SMS_TRANSPORT=twilio`);
+    if (!raw.TWILIO_FROM && !raw.TWILIO_MESSAGING_SERVICE_SID)
+      out.push(
+        'TWILIO_FROM: TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID is required when SMS_TRANSPORT=twilio',
+      );
+  }
+  const email = raw.EMAIL_TRANSPORT ?? (raw.SMTP_URL ? 'smtp' : 'outbox');
+  if (email === 'smtp' && !raw.SMTP_URL)
+    out.push('SMTP_URL: is required when EMAIL_TRANSPORT=smtp');
+  if (raw.NODE_ENV === 'production') {
+    if (!raw.APP_SECRET || raw.APP_SECRET === DEV_SECRET)
+      out.push('APP_SECRET: must be set in production');
+    if (!raw.ADMIN_TOKEN || raw.ADMIN_TOKEN === DEV_ADMIN_TOKEN)
+      out.push('ADMIN_TOKEN: must be set in production');
+    if (!raw.REPLY_ENCRYPTION_KEYS)
+      out.push(
+        'REPLY_ENCRYPTION_KEYS: must be set in production (reply text is encrypted with it)',
+      );
+  }
+  return out;
+}
 
 export type Env = z.output<typeof schema>;
 
@@ -226,6 +217,7 @@ export interface Config {
   pendingCapPerHour: number;
   programSpeed: number;
   devRoutes: boolean;
+  trustProxy: number;
 }
 
 export class ConfigError extends Error {
@@ -245,14 +237,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     Object.entries(source).filter(([k, v]) => k in schema.shape && v !== undefined && v !== ''),
   );
   const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => {
+  const cross = crossChecks(cleaned);
+  if (!parsed.success || cross.length) {
+    const issues = parsed.success ? [] : parsed.error.issues;
+    const problems = issues.map((i) => {
       const name = String(i.path[0] ?? 'environment');
       const shown =
         name in cleaned && !/SECRET|TOKEN|KEY|URL/.test(name) ? ` (got "${cleaned[name]}")` : '';
       return `${name}${shown}: ${i.message}`;
     });
-    throw new ConfigError(problems);
+    throw new ConfigError([...problems, ...cross]);
   }
   const e = parsed.data;
   const smsTransport = e.SMS_TRANSPORT ?? (e.TWILIO_ACCOUNT_SID ? 'twilio' : 'outbox');
@@ -308,6 +302,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     pendingCapPerHour: e.PENDING_CAP_PER_HOUR,
     programSpeed: e.PROGRAM_SPEED,
-    devRoutes: e.DEV_ROUTES ?? (smsTransport === 'outbox' || emailTransport === 'outbox'),
+    // The local outbox and phone show every message: never on in production unless asked for.
+    devRoutes:
+      e.DEV_ROUTES ??
+      (e.NODE_ENV !== 'production' && (smsTransport === 'outbox' || emailTransport === 'outbox')),
+    trustProxy: e.TRUST_PROXY,
   };
 }

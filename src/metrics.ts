@@ -11,6 +11,7 @@ const help: Record<string, string> = {
   steady_signup_cap_hits_total: 'Sign-ups or confirmations refused by an abuse cap.',
   steady_inbound_total: 'Inbound messages recorded, by channel.',
   steady_webhook_rejected_total: 'Webhook requests rejected (bad signature, bad input).',
+  steady_email_reports_total: 'Bounce and complaint reports received, by kind and outcome.',
 };
 
 const key = (labels: Labels) =>

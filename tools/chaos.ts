@@ -1,4 +1,5 @@
 // `npm run chaos -- [--n 3000] [--json] [--seed 1] [--timeout 600] [--db steady_chaos]`
+//   [--kill-every 2000] [--no-redis-restart] [--pg-cuts 2]   (0 turns a fault off)
 // Runs the fleet under chaos (tools/chaos/run.ts) and prints the verdict; with --json, one line:
 // {"due", "delivered", "duplicates", "lost", "unknown", "safety_sent", "safety_expected", "seconds", ...}
 // Exit code 0 when it passed: no duplicate, nothing lost, unknown under 1%, every safety message sent.
@@ -15,6 +16,9 @@ const { values } = parseArgs({
     db: { type: 'string', default: 'steady_chaos' },
     'database-url': { type: 'string' },
     'log-dir': { type: 'string' },
+    'kill-every': { type: 'string', default: '2000' },
+    'no-redis-restart': { type: 'boolean', default: false },
+    'pg-cuts': { type: 'string', default: '2' },
   },
 });
 
@@ -41,6 +45,9 @@ runChaos({
   timeoutSec: Number(values.timeout),
   seed: Number(values.seed),
   logDir: values['log-dir'],
+  killEveryMs: Number(values['kill-every']),
+  redisRestart: !values['no-redis-restart'],
+  pgCuts: Number(values['pg-cuts']),
   say,
 }).then(
   (r) => {

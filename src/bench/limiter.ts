@@ -45,7 +45,7 @@ export async function runLimiter(
     await seedEnrolled(pool, program, {
       count,
       timezones: daytimeZones(new Date()),
-      dueAt: () => due,
+      due,
     });
     let first = 0;
     while (!first) {

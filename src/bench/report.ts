@@ -77,6 +77,7 @@ export function formatReport(r: BenchReport): string {
         `p99 <= 1000 ms ${check(sf.p99Ms !== null && sf.p99Ms <= 1000)}`,
       );
       add('', 'slowest', `${num(sf.maxMs)} ms`);
+      add('', '  p50 stages: reply read / safety sent', `${num(sf.stages.readP50Ms)} / ${num(sf.stages.sendP50Ms)} ms`);
       if (sf.failures.length) add('', 'webhook failures', sf.failures.slice(0, 3).join('; '));
     }
   }

@@ -67,6 +67,9 @@ export interface SafetyResult {
   p50Ms: number | null;
   p99Ms: number | null;
   maxMs: number | null;
+  /** Where the time went (p50, ms): reply recorded -> read (inbound queue and the reply pipeline),
+   * safety message created -> recorded sent (priority queue and delivery). */
+  stages: { readP50Ms: number | null; sendP50Ms: number | null };
   failures: string[];
 }
 
@@ -82,6 +85,13 @@ export async function safetyLatencies(
      WHERE m.kind = 'safety' AND m.direction = 'out' AND m."providerId" IS NOT NULL`,
   );
   const at = new Map(received.map((m) => [m.sid, m.receivedAt]));
+  const { rows: stages } = await pool.query<{ read_ms: number | null; send_ms: number | null }>(
+    `SELECT EXTRACT(EPOCH FROM (i."processedAt" - i."createdAt")) * 1000 AS read_ms,
+            EXTRACT(EPOCH FROM (o."sentAt" - o."createdAt")) * 1000 AS send_ms
+     FROM messages i LEFT JOIN messages o ON o."dedupeKey" LIKE 're-' || i.id || '-%' AND o.kind = 'safety'
+     WHERE i.direction = 'in'`,
+  );
+  const stage = (k: 'read_ms' | 'send_ms') => percentile(stages.map((r) => Number(r[k])).filter((v) => Number.isFinite(v)), 50);
   const latencies: number[] = [];
   for (const r of rows) {
     const got = at.get(r.providerId);
@@ -94,6 +104,7 @@ export async function safetyLatencies(
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     maxMs: latencies.length ? Math.max(...latencies) : null,
+    stages: { readP50Ms: stage('read_ms'), sendP50Ms: stage('send_ms') },
     failures: sent.failures,
   };
 }

@@ -2,15 +2,19 @@
 // scheduler tick (claimDueSteps on a batch) should take about the same time, and Redis should hold
 // only the work in flight. Also captures EXPLAIN ANALYZE of the claim query at each size.
 import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { systemClock } from '../clock.ts';
+import { loadContent } from '../content/load.ts';
+import { createDb } from '../db/client.ts';
 import { claimDueQuery, claimDueSteps } from '../flows/claim-due.ts';
 import { createLog } from '../log.ts';
-import { buildDeps, closeDeps } from '../main.ts';
+import { MESSAGES_DIR } from '../paths.ts';
+import { closeQueues, createQueues } from '../queues.ts';
 import { benchPool, cleanRedis, truncateBenchTables, type BenchEnv } from './env.ts';
 import type { Progress } from './progress.ts';
 import { prefixBytes, usedMemory } from './redis-memory.ts';
 import { daytimeZones, seedEnrolled } from './seed.ts';
 import { median } from './stats.ts';
-import { Redis } from 'ioredis';
 
 export interface ScaleStep {
   enrolled: number;
@@ -48,15 +52,19 @@ export async function runScale(
   const { progress } = opts;
   const pool = benchPool(env, 6);
   const redis = new Redis(env.redisUrl, { maxRetriesPerRequest: 1 });
-  const deps = await buildDeps(
-    {
-      ...env.config,
-      databaseUrl: env.databaseUrl,
-      redisPrefix: env.redisPrefix,
-      logLevel: 'silent',
-    },
-    { skipChecks: true, log: createLog('silent'), dbPoolSize: 4 },
-  );
+  // What claimDueSteps needs, on the bench database and prefix (the scheduler's own pool size).
+  const content = await loadContent(MESSAGES_DIR);
+  const program = content.programs[env.config.program];
+  if (!program) throw new Error(`program "${env.config.program}" is not in messages/`);
+  const queueConnection = new Redis(env.redisUrl, { maxRetriesPerRequest: null });
+  const deps = {
+    db: createDb(env.databaseUrl, { max: 4 }),
+    queues: createQueues(queueConnection, env.redisPrefix),
+    clock: systemClock,
+    config: { ...env.config, databaseUrl: env.databaseUrl, redisPrefix: env.redisPrefix },
+    program,
+    log: createLog('silent'),
+  };
   const steps: ScaleStep[] = [];
   try {
     for (const size of sizes) {
@@ -68,17 +76,12 @@ export async function runScale(
       progress.update(`scale: seeding ${size} enrolled, ${due} due`);
       const t0 = performance.now();
       // Every 100th person is due a minute ago; the rest later in the seven weeks.
-      await seedEnrolled(
-        pool,
-        deps.program,
-        {
-          count: size,
-          timezones: daytimeZones(new Date(now)),
-          dueAt: (i) =>
-            i % 100 === 0 ? dueAt : new Date(now + DAY + ((i * 7919) % (48 * 24)) * 3_600_000),
-        },
-        50_000,
-      );
+      await seedEnrolled(pool, deps.program, {
+        count: size,
+        timezones: daytimeZones(new Date(now)),
+        due: dueAt,
+        idle: { every: 100, from: new Date(now + DAY), spreadHours: 48 * 24 },
+      });
       const seedSeconds = (performance.now() - t0) / 1000;
       progress.update(`scale: ${size} enrolled, vacuum and analyze`);
       await pool.query('VACUUM ANALYZE subscribers');
@@ -127,7 +130,9 @@ export async function runScale(
     await truncateBenchTables(env, pool);
     return { batch, steps };
   } finally {
-    await closeDeps(deps);
+    await closeQueues(deps.queues);
+    await deps.db.$disconnect();
+    queueConnection.disconnect();
     redis.disconnect();
     await pool.end();
   }

@@ -2,12 +2,11 @@
 // the benchmark needs 100k-1M subscribers in seconds, not the enrolment flow once per person.
 // Rows look like production's: an active subscriber, an active SMS enrollment at some step of the
 // real program, started the right number of days ago for that step to be due today.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Program } from '../content/types.ts';
 import { orderedSteps } from '../core/program.ts';
 
-const DAY = 86_400_000;
 
 /** Numbers the benchmark sends to. They only ever reach the local fake provider. */
 export const benchPhone = (i: number): string => `+1${2012000000 + i}`;
@@ -82,65 +81,71 @@ export function daytimeZones(now: Date): string[] {
 }
 
 export interface SeedPlan {
-  /** How many people, numbered from `first` (their phone is benchPhone(first + i)). */
+  /** How many people; person i's phone is benchPhone(i) unless `phones` names them. */
   count: number;
-  first?: number;
-  phone?: (i: number) => string;
+  phones?: readonly string[];
   /** Person i lives in timezones[i mod length]. */
   timezones: readonly string[];
-  /** When person i's next step is due. */
-  dueAt: (i: number) => Date;
+  /** When their next step is due... */
+  due: Date;
+  /** ...except that only every `every`-th person is: the others are due `spreadHours` hours
+   * from `from` (idle people, spread over the weeks ahead). */
+  idle?: { every: number; from: Date; spreadHours: number };
 }
 
 /**
- * Inserts subscribers and their enrollments. Person i is at step i mod (program steps), started
- * that step's day count before its due time, so the scheduler treats the step as today's.
- * Returns the subscriber ids.
+ * Inserts subscribers and their enrollments, set-based: INSERT ... SELECT over the people's
+ * numbers, the phone list as an unnest array, in chunks of `chunk` rows per statement. Ids are
+ * random per run but ascending within it, so the primary-key and foreign-key indexes grow at
+ * their right edge (random UUIDs made 1M rows take minutes, most of it index page writes).
+ * Person i is at step i mod (program steps), started that step's day count before its due time,
+ * so the scheduler treats the step as today's.
  */
-export async function seedEnrolled(
-  pool: pg.Pool,
-  program: Program,
-  plan: SeedPlan,
-  chunk = 25_000,
-): Promise<string[]> {
+export async function seedEnrolled(pool: pg.Pool, program: Program, plan: SeedPlan, chunk = 100_000): Promise<void> {
   const steps = orderedSteps(program);
-  const first = plan.first ?? 0;
-  const phoneOf = plan.phone ?? ((i: number) => benchPhone(first + i));
+  const subscriberPrefix = randomBytes(4).toString('hex');
+  const enrollmentPrefix = randomBytes(4).toString('hex');
   const now = new Date();
-  const all: string[] = [];
-  for (let from = 0; from < plan.count; from += chunk) {
-    const size = Math.min(chunk, plan.count - from);
-    const ids: string[] = [];
-    const phones: string[] = [];
-    const zones: string[] = [];
-    const stepKeys: string[] = [];
-    const due: Date[] = [];
-    const started: Date[] = [];
-    for (let k = 0; k < size; k++) {
-      const i = from + k;
-      const step = steps[i % steps.length]!;
-      const at = plan.dueAt(i);
-      ids.push(randomUUID());
-      phones.push(phoneOf(i));
-      zones.push(plan.timezones[i % plan.timezones.length]!);
-      stepKeys.push(step.key);
-      due.push(at);
-      // An instant on the start day: step.day days before the due day (fixed-offset zones).
-      started.push(new Date(at.getTime() - step.day * DAY));
-    }
+  for (let first = 0; first < plan.count; first += chunk) {
+    const size = Math.min(chunk, plan.count - first);
+    const phones = Array.from({ length: size }, (_, k) => plan.phones?.[first + k] ?? benchPhone(first + k));
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
+      // u.i is the person's number; ids are "<run prefix>-0000-4000-8000-<number in hex>".
       await client.query(
         `INSERT INTO subscribers (id, phone, timezone, locale, country, status, "createdAt", "updatedAt")
-         SELECT id, phone, zone, 'en', 'US', 'active', $4, $4 FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(id, phone, zone)`,
-        [ids, phones, zones, now],
+         SELECT ($3 || '-0000-4000-8000-' || lpad(to_hex(u.i), 12, '0'))::uuid, u.phone,
+                ($4::text[])[1 + u.i % cardinality($4::text[])], 'en', 'US', 'active', $5, $5
+         FROM (SELECT phone, $2::bigint + ord - 1 AS i FROM unnest($1::text[]) WITH ORDINALITY AS p(phone, ord)) AS u`,
+        [phones, first, subscriberPrefix, plan.timezones, now],
       );
       await client.query(
-        `INSERT INTO enrollments (id, "subscriberId", program, channel, state, "nextStep", "nextRunAt", "startedAt", "createdAt", "updatedAt")
-         SELECT gen_random_uuid(), sid, $2, 'sms', 'active', step, run_at, started, $6, $6
-         FROM unnest($1::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS u(sid, step, run_at, started)`,
-        [ids, program.key, stepKeys, due, started, now],
+        `INSERT INTO enrollments (id, "subscriberId", program, channel, state, "nextStep", "nextRunAt", "startedAt",
+                                  "createdAt", "updatedAt")
+         SELECT ($4 || '-0000-4000-8000-' || lpad(to_hex(d.i), 12, '0'))::uuid,
+                ($3 || '-0000-4000-8000-' || lpad(to_hex(d.i), 12, '0'))::uuid,
+                $5, 'sms', 'active', d.step, d.due, d.due - d.day * interval '1 day', $12, $12
+         FROM (SELECT i, ($6::text[])[1 + i % cardinality($6::text[])] AS step,
+                      ($7::int[])[1 + i % cardinality($7::int[])] AS day,
+                      CASE WHEN $9::int > 0 AND i % $9::int <> 0
+                           THEN $10::timestamptz + ((i * 7919) % $11::int) * interval '1 hour'
+                           ELSE $8::timestamptz END AS due
+               FROM generate_series($1::bigint, $1::bigint + $2::bigint - 1) AS i) AS d`,
+        [
+          first,
+          size,
+          subscriberPrefix,
+          enrollmentPrefix,
+          program.key,
+          steps.map((st) => st.key),
+          steps.map((st) => st.day),
+          plan.due,
+          plan.idle?.every ?? 0,
+          plan.idle?.from ?? plan.due,
+          plan.idle?.spreadHours ?? 1,
+          now,
+        ],
       );
       await client.query('COMMIT');
     } catch (err) {
@@ -149,7 +154,5 @@ export async function seedEnrolled(
     } finally {
       client.release();
     }
-    all.push(...ids);
   }
-  return all;
 }

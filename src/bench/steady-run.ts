@@ -68,9 +68,9 @@ export async function runSteady(env: BenchEnv, opts: SteadyOptions): Promise<Ste
       const tomorrow = new Date(Date.now() + 86_400_000);
       await seedEnrolled(pool, program, {
         count: replies,
-        phone: (i) => repliers[i]!,
+        phones: repliers,
         timezones: zones,
-        dueAt: () => tomorrow,
+        due: tomorrow,
       });
     }
     progress.update('steady: starting the service');
@@ -86,7 +86,7 @@ export async function runSteady(env: BenchEnv, opts: SteadyOptions): Promise<Ste
     const seedStart = Date.now();
     const due = new Date(seedStart + n / 40 + LOOKAHEAD_MS + 1000);
     progress.update(`steady: seeding ${n} people due at ${due.toISOString()}`);
-    await seedEnrolled(pool, program, { count: n, timezones: zones, dueAt: () => due });
+    await seedEnrolled(pool, program, { count: n, timezones: zones, due });
     const seedRowsPerS = (2 * n) / ((Date.now() - seedStart) / 1000);
     await pool.query('ANALYZE subscribers; ANALYZE enrollments');
     const redisBaseline = sampleMemory(env.redisUrl);

@@ -57,9 +57,20 @@ export class SendError extends Error {
   }
 }
 
+/** A message the provider holds, as its message list reports it. */
+export interface ProviderMessage {
+  providerId: string;
+  body: string;
+  createdAt: Date;
+}
+
 export interface SmsSender {
   readonly name: string;
   send(msg: OutgoingSms): Promise<SendResult>;
+  /** The provider's own record of what it took for this number since then (newest first), so a
+   * send cut off by a crash can be looked up instead of guessed. Optional: not every transport
+   * can answer. Throws SendError when the provider cannot be asked. */
+  recentTo?(to: string, since: Date): Promise<ProviderMessage[]>;
   close?(): Promise<void>;
 }
 

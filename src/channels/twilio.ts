@@ -3,7 +3,7 @@
 import http from 'node:http';
 import twilio from 'twilio';
 import type SdkRequestClient from 'twilio/lib/base/RequestClient.js';
-import type { OutgoingSms, SendResult, SmsSender } from './port.ts';
+import type { OutgoingSms, ProviderMessage, SendResult, SmsSender } from './port.ts';
 import { twilioErrorToSendError } from './twilio-errors.ts';
 
 export interface TwilioSmsOptions {
@@ -73,6 +73,17 @@ export function twilioSms(opts: TwilioSmsOptions): SmsSender {
           ...(msg.statusCallback ? { statusCallback: msg.statusCallback } : {}),
         });
         return { providerId: created.sid, status: created.status };
+      } catch (err) {
+        throw twilioErrorToSendError(err);
+      }
+    },
+    async recentTo(to: string, since: Date): Promise<ProviderMessage[]> {
+      try {
+        // Newest first; a number gets a handful of messages a day, so one page covers the window.
+        const list = await client.messages.list({ to, pageSize: 50, limit: 50 });
+        return list
+          .filter((m) => m.dateCreated && m.dateCreated.getTime() >= since.getTime())
+          .map((m) => ({ providerId: m.sid, body: m.body, createdAt: m.dateCreated }));
       } catch (err) {
         throw twilioErrorToSendError(err);
       }

@@ -63,6 +63,14 @@ async function drain(deps: Deps): Promise<number> {
         true,
       );
       for (const job of jobs) {
+        if (name !== 'inbound') {
+          // A send held back to a later time (quiet hours) waits for the virtual clock.
+          const row = await deps.db.message.findUnique({
+            where: { id: job.data.messageId },
+            select: { dueAt: true },
+          });
+          if (row?.dueAt && row.dueAt > deps.clock.now()) continue;
+        }
         await job.remove();
         if (name === 'inbound') await handleInbound(deps, job.data.messageId);
         else await deliver(deps, job.data.messageId);
@@ -87,8 +95,12 @@ export async function simulate(
     { ...cfg, redisPrefix: scratch, logLevel: 'silent' },
     { clock, sms, email },
   );
+  // A scratch copy of the program: the scheduler claims only this run's enrollment, never the
+  // real subscribers in the same database.
+  deps.program = { ...deps.program, key: `${deps.program.key}-sim-${scratch.slice(-8)}` };
   const lines: TranscriptLine[] = [];
-  const phone = '+12025550199';
+  // Fictional (555-01XX) and outside the numbers tests use, so nothing else ever deletes it mid-run.
+  const phone = '+19075550199';
   const address = `simulate-${randomBytes(4).toString('hex')}@example.com`;
   const contact = opts.channel === 'sms' ? phone : address;
   const record = (
@@ -157,7 +169,18 @@ export async function simulate(
         },
         orderBy: { reminderDueAt: 'asc' },
       });
+      const held = await deps.db.message.findFirst({
+        where: {
+          subscriberId: r.subscriberId,
+          direction: 'out',
+          status: 'queued',
+          dueAt: { gt: clock.now() },
+        },
+        orderBy: { dueAt: 'asc' },
+        select: { dueAt: true },
+      });
       const candidates = [
+        held?.dueAt ?? null,
         e.state === 'active' ? e.nextRunAt : null,
         replyAt,
         reminder?.reminderDueAt ?? null,

@@ -26,7 +26,9 @@ const EMOJI_WORDS: ReadonlyArray<[RegExp, string]> = [
   [/[\u{1f631}\u{1f630}\u{1f628}\u{1f627}\u{1f626}]/gu, ' scared '],
   [/\u{1f915}/gu, ' hurt '],
   [/[\u{1f480}\u{2620}\u{1f602}\u{1f923}\u{1f606}]/gu, ' lol '],
-  [/\u{1f62d}/gu, ' crying '],
+  [/[\u{1f62d}\u{1f622}]/gu, ' crying '],
+  [/\u{1f198}/gu, ' sos '],
+  [/\u{1f48a}/gu, ' pills '],
 ];
 
 // Texting shorthand that reads the same in any context. Misspellings specific to the safety
@@ -35,13 +37,20 @@ const SHORTHAND: Readonly<Record<string, string>> = {
   u: 'you',
   ur: 'your',
   r: 'are',
+  b: 'be',
+  n: 'and',
+  nd: 'and',
   bf: 'boyfriend',
   gf: 'girlfriend',
   bc: 'because',
   cuz: 'because',
   coz: 'because',
   cos: 'because',
+  bcuz: 'because',
+  bcoz: 'because',
+  becuz: 'because',
   w: 'with',
+  wit: 'with',
   abt: 'about',
   bout: 'about',
   smth: 'something',
@@ -49,29 +58,75 @@ const SHORTHAND: Readonly<Record<string, string>> = {
   rn: 'right now',
   idk: 'i do not know',
   tbh: 'to be honest',
+  ngl: 'honestly',
+  fr: 'for real',
   pls: 'please',
   plz: 'please',
   thru: 'through',
   tho: 'though',
+  til: 'until',
+  till: 'until',
+  untill: 'until',
   nite: 'night',
+  tonite: 'tonight',
+  '2nite': 'tonight',
+  '2night': 'tonight',
+  '2day': 'today',
+  '2moro': 'tomorrow',
+  tmrw: 'tomorrow',
   msg: 'message',
   msgs: 'messages',
   txt: 'text',
   txts: 'texts',
+  txted: 'texted',
+  txting: 'texting',
   ppl: 'people',
   evry: 'every',
+  evrything: 'everything',
+  evrytime: 'every time',
+  evry1: 'everyone',
+  every1: 'everyone',
+  some1: 'someone',
+  any1: 'anyone',
+  no1: 'no one',
+  noone: 'no one',
   wanna: 'want to',
+  wana: 'want to',
   gonna: 'going to',
+  gona: 'going to',
   gotta: 'got to',
+  tryna: 'trying to',
+  finna: 'going to',
+  gimme: 'give me',
+  outta: 'out of',
+  kinda: 'kind of',
+  rly: 'really',
   kms: 'kill myself',
   kys: 'kill yourself',
   // Spanish
   q: 'que',
+  k: 'que',
+  ke: 'que',
   xq: 'porque',
+  xk: 'porque',
   pq: 'porque',
+  pk: 'porque',
   porq: 'porque',
+  x: 'por',
+  d: 'de',
+  tb: 'tambien',
   tmb: 'tambien',
+  tmbn: 'tambien',
   cel: 'celular',
+  celu: 'celular',
+  msj: 'mensaje',
+  msjs: 'mensajes',
+  mjs: 'mensajes',
+  kiero: 'quiero',
+  kien: 'quien',
+  aki: 'aqui',
+  bn: 'bien',
+  xfa: 'por favor',
 };
 
 // Contractions are expanded so a pattern written "won't" matches "wont" and "will not".
@@ -150,6 +205,27 @@ export function canonicalWord(word: string, aliases?: ReadonlyMap<string, string
   return word.replace(/'/g, '');
 }
 
+const CONSONANT_RUN = /([b-df-hj-np-tv-z])\1+/g;
+
+/**
+ * The spelling key of one token: how texters misspell a word mostly doesn't change its key.
+ * Doubled consonants count once (grabbed/grabed/grabbd, hitt, kil), "ck" is "k" (chek, kik),
+ * "ph" is "f" (fone), a dropped "g" is ignored (walkin, cheatin: keys of words of six letters
+ * or more drop the final "g" of "-ing"), and "-ed" after a consonant is "-d" (pushd, chekd).
+ * Patterns and replies are both keyed, so a YAML author still writes plain words.
+ */
+export function spellingKey(token: string): string {
+  if (!/[a-z]/.test(token)) return token;
+  let key = token.replace(/ph/g, 'f').replace(/ck/g, 'k').replace(CONSONANT_RUN, '$1');
+  if (key.length >= 6 && key.endsWith('ing')) key = key.slice(0, -1);
+  else if (key.length >= 5 && /[b-df-hj-np-tv-z]ed$/.test(key)) key = `${key.slice(0, -2)}d`;
+  return key;
+}
+
+// Digits that stand for words between two words: "want 2 die", "4 being late" stays a number.
+const DIGIT_WORDS: Readonly<Record<string, string>> = { '2': 'to', '4': 'for' };
+const isWord = (token: string | undefined) => token !== undefined && /^[a-z]/.test(token);
+
 /**
  * Turns folded text into space-separated canonical tokens with "." and "," kept as tokens.
  * `keepRepeats` is how many copies of a letter repeated 3+ times survive ("sooo" -> "soo"/"so").
@@ -161,27 +237,35 @@ function tokenize(folded: string, keepRepeats: 1 | 2, aliases?: ReadonlyMap<stri
     .replace(/\bb\/c\b/g, ' because ')
     .replace(/\bw\/o\b/g, ' without ')
     .replace(/\bw\//g, ' with ')
+    .replace(/&/g, ' and ')
+    .replace(/(^|\s)@(?=\s)/g, ' at ')
     .replace(/[.!?;:\n\u2026]+|\s[-\u2013\u2014]+\s/g, ` ${SENTENCE_BREAK} `)
     .replace(/,+/g, ` ${CLAUSE_BREAK} `)
     .replace(/[^a-z0-9'.,]+/g, ' ')
     .replace(/(^|\s)'+|'+(?=\s|$)/g, ' ');
-  const tokens: string[] = [];
+  const words: string[] = [];
   for (const raw of text.split(' ')) {
     if (raw === '') continue;
     if (raw === SENTENCE_BREAK || raw === CLAUSE_BREAK) {
-      tokens.push(raw);
+      words.push(raw);
       continue;
     }
     for (const piece of canonicalWord(raw, aliases).split(' ')) {
-      if (piece !== '') tokens.push(piece);
+      if (piece !== '') words.push(piece);
     }
   }
-  return tokens.join(' ');
+  return words
+    .map((word, i) => {
+      const digit = DIGIT_WORDS[word];
+      if (digit !== undefined && isWord(words[i - 1]) && isWord(words[i + 1])) return digit;
+      return spellingKey(word);
+    })
+    .join(' ');
 }
 
 /**
- * The forms of a reply that the safety screen reads: canonical tokens, once with long letter
- * runs cut to two ("soo scared") and once to one ("hiiit" -> "hit"). Duplicates removed.
+ * The forms of a reply that the safety screen reads: canonical spelling keys, once with long
+ * letter runs cut to two ("soo scared") and once to one ("hiiit" -> "hit"). Duplicates removed.
  */
 export function screenForms(text: string, aliases?: ReadonlyMap<string, string>): string[] {
   const folded = foldText(text);
@@ -189,7 +273,7 @@ export function screenForms(text: string, aliases?: ReadonlyMap<string, string>)
   return [...new Set(forms)];
 }
 
-/** Canonical tokens of a phrase written by a person in YAML (no repeat collapsing needed). */
+/** Canonical spelling keys of a phrase written by a person in YAML (no repeat collapsing). */
 export function canonicalPhrase(phrase: string, aliases?: ReadonlyMap<string, string>): string {
   return tokenize(foldText(phrase), 2, aliases);
 }

@@ -7,7 +7,12 @@
 //   (a|b c)     one of the alternatives      [a|b c]   optional: one of them, or nothing
 //   ~N          up to N other words in the same sentence (a negation there cancels the match)
 //   +N          up to N other words in the same sentence, negations allowed ("when I don't call")
+//   A &N B      A and B in either order, up to N words apart in one sentence (a negation
+//               between them cancels): "my location &4 24 7" = "my location ... 24 7" or
+//               "24 7 ... my location". At most one, at the top level of a phrase.
+//   #           any number ("# times" = "6 times", "20 times")
 //   ^  $        start of the message or clause / end of the clause
+// Words are compared by spelling key (normalize.ts), so "grabbed" also matches "grabd".
 import { canonicalPhrase, CLAUSE_BREAK, SENTENCE_BREAK } from './normalize.ts';
 
 export interface CompiledPattern {
@@ -27,13 +32,15 @@ type Node =
   | { kind: 'family'; name: string }
   | { kind: 'group'; alts: Node[][]; optional: boolean }
   | { kind: 'gap'; max: number; checked: boolean }
+  | { kind: 'both'; max: number }
+  | { kind: 'number' }
   | { kind: 'start' }
   | { kind: 'end' };
 
 export class PatternError extends Error {}
 
 const MAX_GAP = 12;
-const SPECIAL = new Set([' ', '{', '}', '(', ')', '[', ']', '|', '~', '+', '^', '$']);
+const SPECIAL = new Set([' ', '{', '}', '(', ')', '[', ']', '|', '~', '+', '&', '#', '^', '$']);
 
 function parse(source: string): Node[] {
   let pos = 0;
@@ -67,12 +74,18 @@ function parse(source: string): Node[] {
         if (end < 0) fail('missing "}"');
         current.push({ kind: 'family', name: source.slice(pos + 1, end).trim() });
         pos = end + 1;
-      } else if (ch === '~' || ch === '+') {
-        const m = /^[~+](\d+)/.exec(source.slice(pos));
+      } else if (ch === '~' || ch === '+' || ch === '&') {
+        const m = /^[~+&](\d+)/.exec(source.slice(pos));
         const max = m?.[1] === undefined ? NaN : Number(m[1]);
         if (!(max >= 1 && max <= MAX_GAP)) fail(`"${ch}" needs a number from 1 to ${MAX_GAP}`);
-        current.push({ kind: 'gap', max, checked: ch === '~' });
+        if (ch !== '&') current.push({ kind: 'gap', max, checked: ch === '~' });
+        else if (close !== null) fail('"&" only joins two halves of a whole phrase, not in a group');
+        else if (current.some((n) => n.kind === 'both')) fail('only one "&" per phrase');
+        else current.push({ kind: 'both', max });
         pos += (m?.[0] ?? '').length;
+      } else if (ch === '#') {
+        current.push({ kind: 'number' });
+        pos += 1;
       } else if (ch === '^' || ch === '$') {
         current.push({ kind: ch === '^' ? 'start' : 'end' });
         pos += 1;
@@ -91,7 +104,22 @@ function parse(source: string): Node[] {
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+// Families are expanded wherever they are used; their regex text is the same every time (they
+// have no gaps), so it is built once per scope. Same for words.
+const memo = new WeakMap<PatternScope, Map<string, string>>();
+function remember(scope: PatternScope, key: string, build: () => string): string {
+  let cache = memo.get(scope);
+  if (cache === undefined) memo.set(scope, (cache = new Map()));
+  let value = cache.get(key);
+  if (value === undefined) cache.set(key, (value = build()));
+  return value;
+}
+
 function compileWord(text: string, scope: PatternScope): string {
+  return remember(scope, `w:${text}`, () => buildWord(text, scope));
+}
+
+function buildWord(text: string, scope: PatternScope): string {
   const wildcard = text.endsWith('*');
   const canonical = canonicalPhrase(wildcard ? text.slice(0, -1) : text, scope.aliases);
   if (canonical === '' || canonical.includes(SENTENCE_BREAK) || canonical.includes(CLAUSE_BREAK)) {
@@ -99,7 +127,11 @@ function compileWord(text: string, scope: PatternScope): string {
     throw new PatternError(`"${text}" is not a word${hint}`);
   }
   const tokens = canonical.split(' ').map(escape);
-  return tokens.map((t) => ` ${t}`).join('') + (wildcard ? '[a-z0-9]*' : '');
+  const re = tokens.map((t) => ` ${t}`).join('');
+  if (!wildcard) return re;
+  // "force*" must also match the keys of "forced" and "forcing": "forcd", "forcin".
+  const stem = re.endsWith('e') && re.length > 3 ? re.slice(0, -1) : null;
+  return stem === null ? `${re}[a-z0-9]*` : `(?:${re}[a-z0-9]*|${stem}(?:d|in))`;
 }
 
 interface Emit {
@@ -123,14 +155,16 @@ function emit(nodes: Node[], scope: PatternScope, out: Emit): string {
         }
         if (out.depth > 3) throw new PatternError(`family {${node.name}} nests too deeply`);
         const inner = { ...out, depth: out.depth + 1 };
-        const alts = entries.map((entry) => {
-          const parsed = parse(entry);
-          if (parsed.some((n) => n.kind === 'gap')) {
-            throw new PatternError(`family {${node.name}} entry "${entry}" may not contain gaps`);
-          }
-          return emit(parsed, scope, inner);
+        re += remember(scope, `f:${node.name}`, () => {
+          const alts = entries.map((entry) => {
+            const parsed = parse(entry);
+            if (parsed.some((n) => n.kind === 'gap' || n.kind === 'both')) {
+              throw new PatternError(`family {${node.name}} entry "${entry}" may not contain gaps`);
+            }
+            return emit(parsed, scope, inner);
+          });
+          return `(?:${alts.join('|')})`;
         });
-        re += `(?:${alts.join('|')})`;
         break;
       }
       case 'group': {
@@ -148,6 +182,11 @@ function emit(nodes: Node[], scope: PatternScope, out: Emit): string {
         re += `(?<${name}>(?: [^ .]+){0,${node.max}}?)`;
         break;
       }
+      case 'number':
+        re += ' [0-9][0-9a-z]*';
+        break;
+      case 'both':
+        throw new PatternError('"&" only joins two halves of a whole phrase');
       case 'start':
         re += '(?<=^|[.,])';
         break;
@@ -163,7 +202,20 @@ function emit(nodes: Node[], scope: PatternScope, out: Emit): string {
 export function compilePattern(source: string, scope: PatternScope): CompiledPattern {
   const gaps: string[] = [];
   let counter = 0;
-  const body = emit(parse(source), scope, { gaps, nextGap: () => `g${counter++}`, depth: 0 });
+  const out = { gaps, nextGap: () => `g${counter++}`, depth: 0 };
+  const nodes = parse(source);
+  const split = nodes.findIndex((n) => n.kind === 'both');
+  let body: string;
+  if (split < 0) body = emit(nodes, scope, out);
+  else {
+    const both = nodes[split] as { kind: 'both'; max: number };
+    const [left, right] = [nodes.slice(0, split), nodes.slice(split + 1)];
+    if (left.length === 0 || right.length === 0) throw new PatternError('"&" needs words on both sides');
+    const gap: Node = { kind: 'gap', max: both.max, checked: true };
+    const forward = emit([...left, gap, ...right], scope, out);
+    const backward = emit([...right, gap, ...left], scope, out);
+    body = `(?:${forward}|${backward})`;
+  }
   if (body === '') throw new PatternError('empty pattern');
   return { source, regex: new RegExp(`${body}(?= )`, 'g'), gaps };
 }

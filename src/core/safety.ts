@@ -3,7 +3,7 @@
 // screens a reply against every locale, since people write in whichever language they like.
 import { z } from 'zod';
 import type { SafetyCategory, SafetyResources } from '../content/types.ts';
-import { CLAUSE_BREAK, SENTENCE_BREAK, screenForms } from './normalize.ts';
+import { CLAUSE_BREAK, SENTENCE_BREAK, screenForms, spellingKey } from './normalize.ts';
 import {
   compilePattern,
   matchesOf,
@@ -26,6 +26,8 @@ const ruleSchema = z.strictObject({
   with: words.optional(),
   /** False when a negation nearby does not cancel the match. Default true. */
   negatable: z.boolean().optional(),
+  /** The rule reads only replies of at most this many words ("scared", "not safe"). */
+  maxWords: z.number().int().min(1).max(20).optional(),
 });
 const localeSchema = z.strictObject({
   negation: z.strictObject({
@@ -64,6 +66,7 @@ interface CompiledRule {
   unlessMessage: CompiledPattern[];
   with: CompiledPattern[];
   negatable: boolean;
+  maxWords: number;
   negation: { words: Set<string>; before: Set<string>; filler: Set<string> };
 }
 
@@ -93,10 +96,12 @@ export function compileSafety(data: unknown): CompiledSafety {
   const rules: CompiledRule[] = [];
   for (const [locale, spec] of Object.entries(doc.locales)) {
     const scope = { families: new Map(Object.entries(spec.families)), aliases };
+    // Replies are compared by spelling key ("really" is "realy"), so the word lists are too.
+    const keyed = (list: string[]) => new Set(list.map((w) => spellingKey(w.toLowerCase())));
     const negation = {
-      words: new Set(spec.negation.words),
-      before: new Set(spec.negation.before),
-      filler: new Set(spec.negation.filler),
+      words: keyed(spec.negation.words),
+      before: keyed(spec.negation.before),
+      filler: keyed(spec.negation.filler),
     };
     for (const category of SAFETY_CATEGORIES) {
       const seen = new Set<string>();
@@ -121,6 +126,7 @@ export function compileSafety(data: unknown): CompiledSafety {
           unlessMessage: compile(rule.unlessMessage),
           with: compile(rule.with),
           negatable: rule.negatable ?? true,
+          maxWords: rule.maxWords ?? Infinity,
           negation,
         });
       });
@@ -145,7 +151,11 @@ function isNegated(match: PatternMatch, padded: string, rule: CompiledRule): boo
 const anyMatch = (patterns: CompiledPattern[], padded: string) =>
   patterns.some((p) => !matchesOf(p, padded).next().done);
 
+const wordCount = (padded: string) =>
+  padded.split(' ').filter((t) => t !== '' && !BREAKS.has(t)).length;
+
 function ruleFires(rule: CompiledRule, padded: string): boolean {
+  if (wordCount(padded) > rule.maxWords) return false;
   if (rule.with.length > 0 && !anyMatch(rule.with, padded)) return false;
   if (anyMatch(rule.unlessMessage, padded)) return false;
   const excluded = rule.unless.flatMap((p) => [...matchesOf(p, padded)]);

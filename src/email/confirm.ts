@@ -51,7 +51,7 @@ export async function confirmSubscription(
     if (lastOptOut && (!sent || lastOptOut.at >= sent))
       return { outcome: 'superseded' as const, sends: [] };
     if (status === 'active') return { outcome: 'already' as const, sends: [] };
-    const sends = await startEnrollment(tx, deps, subscriberId, evidence, now);
+    const sends = await startEnrollment(tx, deps, subscriberId, evidence, now, 'email');
     return { outcome: 'confirmed' as const, sends };
   });
   await enqueueSends(deps.queues, result.sends, now);

@@ -92,7 +92,7 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
           break;
         }
         case 'confirm':
-          if (sub) sends.push(...(await startEnrollment(tx, deps, sub.id, evidence, now)));
+          if (sub) sends.push(...(await startEnrollment(tx, deps, sub.id, evidence, now, channel)));
           break;
         case 'optOut':
           if (sub) await recordOptOut(tx, sub.id, channel, evidence, now);

@@ -166,7 +166,9 @@ export async function claimDueSteps(
         ? r.nextStep
         : (stepAfter(program, step.key, sentEarly)?.key ?? (last ? COMPLETE_STEP : null));
       const next = nextKey ? stepByKey(nextKey) : undefined;
-      const nextRunAt = next ? schedule.plannedAt(next, { ...ctx, lastSentDay: decision.localDay }) : null;
+      const nextRunAt = next
+        ? schedule.plannedAt(next, { ...ctx, lastSentDay: decision.localDay })
+        : null;
       updates.push({
         id: r.id,
         nextStep: nextKey ?? null,
@@ -240,12 +242,20 @@ function scheduleMemo() {
   const ctxKey = (c: SendContext) =>
     `${c.timezone}|${c.startDay}|${c.preferredHour ?? ''}|${c.lastSentDay ?? ''}|${c.quiet.start}-${c.quiet.end}`;
   return {
-    localDay: (at: Date, timezone: string) => remember(`l|${at.getTime()}|${timezone}`, () => localDay(at, timezone)),
-    decideClaim: (step: ProgramStep, due: Date, at: Date, ctx: SendContext & { catchupHours: number }) =>
-      remember(`d|${stepKey(step)}|${due.getTime()}|${at.getTime()}|${ctxKey(ctx)}|${ctx.catchupHours}`, () =>
-        decideClaim(step, due, at, ctx),
+    localDay: (at: Date, timezone: string) =>
+      remember(`l|${at.getTime()}|${timezone}`, () => localDay(at, timezone)),
+    decideClaim: (
+      step: ProgramStep,
+      due: Date,
+      at: Date,
+      ctx: SendContext & { catchupHours: number },
+    ) =>
+      remember(
+        `d|${stepKey(step)}|${due.getTime()}|${at.getTime()}|${ctxKey(ctx)}|${ctx.catchupHours}`,
+        () => decideClaim(step, due, at, ctx),
       ),
-    plannedAt: (step: ProgramStep, ctx: SendContext) => remember(`p|${stepKey(step)}|${ctxKey(ctx)}`, () => plannedAt(step, ctx)),
+    plannedAt: (step: ProgramStep, ctx: SendContext) =>
+      remember(`p|${stepKey(step)}|${ctxKey(ctx)}`, () => plannedAt(step, ctx)),
   };
 }
 
@@ -270,8 +280,10 @@ export function firstRun(
     preferredHour: sub.preferredHour,
     quiet,
   });
+  // Day 0 is today. Only when the first step itself is on day 0 and its time has passed does the
+  // program start tomorrow (the welcome goes out now either way).
   let start = today;
-  if (plannedAt({ ...first, day: 0 }, ctx(start)) <= now) start = today.plus({ days: 1 });
+  if (first.day === 0 && plannedAt(first, ctx(start)) <= now) start = today.plus({ days: 1 });
   return {
     nextStep: first.key,
     nextRunAt: plannedAt(first, ctx(start)),

@@ -171,7 +171,7 @@ const NOT_SENT_ERRNOS = new Set([
 ]);
 
 async function settleFailedSend(
-  deps: Pick<Deps, 'db' | 'clock' | 'log'>,
+  deps: Pick<Deps, 'db' | 'clock' | 'log' | 'sms'>,
   m: Loaded,
   subscriberId: string,
   to: string,
@@ -207,6 +207,12 @@ async function settleFailedSend(
   // At most once: a program message that may have reached the provider is never sent again. It
   // is marked `unknown`, and the provider's status callback settles it if it did go out.
   const ambiguous = e.code === 'network' && !NOT_SENT_ERRNOS.has(String(e.providerCode ?? ''));
+  if (ambiguous && m.channel === 'sms' && deps.sms.recentTo) {
+    // The provider can be asked: the row stays `sending`, and the sweep settles it from the
+    // provider's own record (sent, or sent now if it never arrived). See reconcile.ts.
+    log.warn({ messageId: m.id, code: e.code, providerCode: e.providerCode, to }, 'send outcome unknown; the sweep will ask the provider');
+    return 'failed';
+  }
   if (ambiguous && !AT_LEAST_ONCE_TEMPLATES.has(m.template ?? '')) {
     await withDbRetry(() =>
       db.message.update({
@@ -256,7 +262,7 @@ async function withDbRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
 }
 
 /** Sending a check-in opens it: replies within the window answer it; one reminder if none comes. */
-function checkinWindow(
+export function checkinWindow(
   deps: Pick<Deps, 'config' | 'program'>,
   stepKey: string,
   now: Date,

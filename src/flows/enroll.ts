@@ -118,7 +118,7 @@ export async function enroll(deps: EnrollDeps, input: EnrollInput): Promise<Enro
     });
     const sends: QueuedSend[] = [];
     if (input.confirm)
-      sends.push(...(await startEnrollment(tx, deps, subscriber.id, input.evidence, now)));
+      sends.push(...(await startEnrollment(tx, deps, subscriber.id, input.evidence, now, channel)));
     else if (subscriber.status === 'pending') {
       const ask = await requestConfirmation(tx, deps, subscriber.id, enrollment.id, channel, now);
       if (ask) sends.push(ask);
@@ -149,14 +149,14 @@ export async function startEnrollment(
   subscriberId: string,
   evidence: Evidence,
   now: Date,
+  channel: Channel,
 ): Promise<QueuedSend[]> {
   const sub = await tx.subscriber.findUniqueOrThrow({
     where: { id: subscriberId },
     include: { enrollments: true },
   });
-  const enrollment = sub.enrollments.find((e) => e.program === deps.program.key);
+  const enrollment = sub.enrollments.find((e) => e.program === deps.program.key && e.channel === channel);
   if (!enrollment) return [];
-  const channel = enrollment.channel;
   const wasStopped = sub.status === 'stopped';
   if (sub.status !== 'active') {
     await tx.subscriber.update({ where: { id: subscriberId }, data: { status: 'active' } });
@@ -197,7 +197,8 @@ export async function startEnrollment(
       enrollmentId: enrollment.id,
       channel,
       kind: 'system',
-      template: wasStopped ? 'start_confirm' : 'welcome',
+      // START's short confirmation is an SMS idea; by email a returning person gets the welcome.
+      template: wasStopped && channel === 'sms' ? 'start_confirm' : 'welcome',
       lane: 'priority',
       dedupeKey: `${wasStopped ? 'start' : 'welcome'}-${enrollment.id}-${now.getTime()}`,
     },

@@ -11,6 +11,7 @@ import { INBOUND_JOB_OPTIONS, inboundJobId, sendJobId, type QueueName } from '..
 import { AT_LEAST_ONCE_TEMPLATES } from './deliver.ts';
 import { createOutbound, enqueueSends, queueFor, type QueuedSend } from './outbound.ts';
 import { resumeEnrollment } from './apply-actions.ts';
+import { reconcileSending } from './reconcile.ts';
 
 type SweepDeps = Pick<Deps, 'db' | 'queues' | 'clock' | 'config' | 'log' | 'program'>;
 
@@ -141,13 +142,31 @@ export async function requeueUnreadInbound(
  * `staleMs` (default 5 minutes) and never resent.
  */
 export async function settleStaleSending(
-  deps: SweepDeps,
+  deps: SweepDeps & Partial<Pick<Deps, 'sms' | 'content'>>,
   opts: { staleMs?: number; retryStaleMs?: number } = {},
-): Promise<{ unknown: number; retried: number }> {
+): Promise<{ unknown: number; retried: number; reconciled: number; resent: number }> {
   const stale = new Date(wallNow().getTime() - (opts.staleMs ?? 5 * 60_000));
   const retryStale = new Date(
     wallNow().getTime() - (opts.retryStaleMs ?? Math.min(60_000, opts.staleMs ?? 60_000)),
   );
+  // First ask the provider, where it can tell us (Twilio's message list): a row it has becomes
+  // `sent`, a row it never got is sent now. Only what it cannot answer falls to the rules below.
+  let reconciled = 0;
+  let resent = 0;
+  if (deps.sms?.recentTo && deps.content) {
+    const full = deps as SweepDeps & Pick<Deps, 'sms' | 'content'>;
+    const rows = await deps.db.message.findMany({
+      where: { direction: 'out', status: 'sending', channel: 'sms', updatedAt: { lt: retryStale }, ...ownMessages(deps) },
+      select: { id: true },
+      take: 500,
+    });
+    for (const r of rows) {
+      const outcome = await reconcileSending(full, r.id);
+      if (outcome === 'sent') reconciled++;
+      if (outcome === 'requeued') resent++;
+    }
+    if (resent) await requeueLost(deps, { staleMs: 0 });
+  }
   const retried = await deps.db.message.updateMany({
     where: {
       direction: 'out',
@@ -173,7 +192,7 @@ export async function settleStaleSending(
   if (retried.count) await requeueLost(deps, { staleMs: 0 });
   if (unknown.count)
     deps.log.warn({ count: unknown.count }, 'messages left in sending marked unknown (not resent)');
-  return { unknown: unknown.count, retried: retried.count };
+  return { unknown: unknown.count, retried: retried.count, reconciled, resent };
 }
 
 export async function expirePending(deps: SweepDeps): Promise<number> {

@@ -20,8 +20,9 @@ export async function buildApp(deps: Deps, opts: AppOptions = {}): Promise<Fasti
   const app = Fastify({
     logger: false,
     bodyLimit: 256 * 1024,
-    // Behind a proxy the client address comes from X-Forwarded-For (rate limits use it).
-    trustProxy: true,
+    // Only behind a known number of proxies is X-Forwarded-For believed (rate limits use the
+    // client address; anyone can write that header when connecting directly).
+    trustProxy: (_address: string, hop: number) => hop < deps.config.trustProxy,
     routerOptions: { maxParamLength: 600 },
   });
   securityHeaders(app);

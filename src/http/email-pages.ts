@@ -4,6 +4,14 @@
 import type { ConfirmOutcome } from '../email/confirm.ts';
 import { esc, page } from './html.ts';
 
+// Room above the heading for the fixed quick-exit button, which would cover it on a phone.
+const HEAD = '<style>main{padding-top:3.25rem}</style>';
+
+/** page() for the email course: the neutral title, the quick exit, and room for it. */
+export function emailPage(body: string, css = ''): string {
+  return page(body, { head: HEAD + (css ? `<style>${css}</style>` : '') });
+}
+
 /** A small form that asks for a fresh confirmation link (it posts to the sign-up). */
 function newLinkForm(): string {
   return `<form method="post" action="/subscribe" accept-charset="utf-8" class="card">
@@ -20,33 +28,33 @@ export function confirmPage(outcome: ConfirmOutcome): { status: number; html: st
     case 'confirmed':
       return {
         status: 200,
-        html: page(`<h1>You're in</h1><p>Thank you for confirming. Your first email is on its way.</p>
+        html: emailPage(`<h1>You're in</h1><p>Thank you for confirming. Your first email is on its way.</p>
 <p class="muted">Every email has an unsubscribe link at the bottom, and you can reply STOP at any time.</p>`),
       };
     case 'already':
       return {
         status: 200,
-        html: page(
+        html: emailPage(
           `<h1>You're all set</h1><p>You already confirmed, so there is nothing more to do here.</p>`,
         ),
       };
     case 'expired':
       return {
         status: 410,
-        html: page(
+        html: emailPage(
           `<h1>This link has expired</h1><p>Confirmation links work for 7 days. Enter your address and we will send a new one.</p>${newLinkForm()}`,
         ),
       };
     case 'superseded':
       return {
         status: 410,
-        html: page(`<h1>This link no longer works</h1><p>You unsubscribed after this link was sent, so it has been switched off.
+        html: emailPage(`<h1>This link no longer works</h1><p>You unsubscribed after this link was sent, so it has been switched off.
 If you would like to start again, enter your address and we will send a new link.</p>${newLinkForm()}`),
       };
     case 'invalid':
       return {
         status: 400,
-        html: page(`<h1>This link does not work</h1><p>It may have been cut short when it was copied. Try clicking it in the email again,
+        html: emailPage(`<h1>This link does not work</h1><p>It may have been cut short when it was copied. Try clicking it in the email again,
 or enter your address and we will send a new link.</p>${newLinkForm()}`),
       };
   }
@@ -54,19 +62,19 @@ or enter your address and we will send a new link.</p>${newLinkForm()}`),
 
 /** The page a GET shows: a button, because opening a link must never unsubscribe anyone. */
 export function unsubscribeAskPage(action: string): string {
-  return page(`<h1>Stop these emails?</h1>
+  return emailPage(`<h1>Stop these emails?</h1>
 <p>Press the button and no more emails will come from us.</p>
 <form method="post" action="${esc(action)}"><p><button type="submit">Unsubscribe</button></p></form>
 <p class="muted">Changed your mind? Just close this page.</p>`);
 }
 
 export function unsubscribedPage(): string {
-  return page(`<h1>You're unsubscribed</h1><p>No more emails will come from us.</p>
+  return emailPage(`<h1>You're unsubscribed</h1><p>No more emails will come from us.</p>
 <p class="muted">If that was a mistake, you can <a href="/">sign up again</a> at any time.</p>`);
 }
 
 export function badUnsubscribeLinkPage(): string {
-  return page(`<h1>This link does not work</h1>
+  return emailPage(`<h1>This link does not work</h1>
 <p>It may have been cut short when it was copied. Try the unsubscribe link at the bottom of one of our emails again,
 or reply to any of them with the word STOP.</p>`);
 }

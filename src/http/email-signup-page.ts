@@ -4,7 +4,8 @@
 import type { Program } from '../content/types.ts';
 import { programFrequency } from '../core/program.ts';
 import type { SignupField } from '../email/signup.ts';
-import { esc, page } from './html.ts';
+import { emailPage } from './email-pages.ts';
+import { esc } from './html.ts';
 
 const COMMON_ZONES = [
   'America/New_York',
@@ -78,25 +79,26 @@ ${field(
   e,
 )}
 <p class="muted" id="consent">By signing up you agree to get these emails. We first send one email to confirm the address; nothing else comes until you click its link.
-Every email has a one-click unsubscribe link, or reply STOP. Replies are read by our system and kept private. Email is not always private: if someone else can read your inbox, you may want to delete our emails after reading.</p>
+Every email has a one-click unsubscribe link, or reply STOP. Replies are read by our system and stored encrypted. Email is not always private: if someone else can read your inbox, you may want to delete our emails after reading.</p>
 <p><button type="submit" aria-describedby="consent">Sign up</button></p>
 </form>
 <script>(function(){var f=document.getElementById('timezone');if(!f||f.getAttribute('data-chosen'))return;
 try{var z=Intl.DateTimeFormat().resolvedOptions().timeZone;if(z)f.value=z;}catch(e){}})();</script>`;
-  return page(body, {
-    head: '<style>.hint{margin:0 0 .25rem;font-size:.9rem}.error{color:#b42318;font-weight:600;margin:.25rem 0}[aria-invalid=true]{border-color:#b42318}</style>',
-  });
+  return emailPage(
+    body,
+    '.hint{margin:0 0 .25rem;font-size:.9rem}.error{color:#b42318;font-weight:600;margin:.25rem 0}[aria-invalid=true]{border-color:#b42318}',
+  );
 }
 
 export function checkInboxPage(): string {
-  return page(`<h1>Check your inbox</h1>
+  return emailPage(`<h1>Check your inbox</h1>
 <p>If the address can get our emails, a message with a confirmation link is on its way. Click the link in it to start.</p>
 <p class="muted">Nothing there after a few minutes? Look in spam or promotions. The link works for 7 days.</p>`);
 }
 
 export function tooManyPage(retryAfterSec: number): string {
   const minutes = Math.max(1, Math.ceil(retryAfterSec / 60));
-  return page(`<h1>Please wait a little</h1>
+  return emailPage(`<h1>Please wait a little</h1>
 <p>There have been too many sign-up attempts from here. Please try again in ${minutes} minute${minutes === 1 ? '' : 's'}.</p>
 <p><a href="/">Back to the form</a></p>`);
 }

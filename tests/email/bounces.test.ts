@@ -54,7 +54,7 @@ async function mailReport(raw: string) {
 
 async function subscriber() {
   const email = freshEmail('bounce');
-  const id = await activeSubscriber(t, email);
+  const { id } = await activeSubscriber(t, email);
   const welcome = await t.deps.db.message.findFirstOrThrow({
     where: { subscriberId: id, template: 'welcome' },
   });

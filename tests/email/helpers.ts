@@ -2,9 +2,13 @@
 // clock), the app with the real route modules, and small steps such as "sign up" and "confirm".
 import type { FastifyInstance } from 'fastify';
 import type { OutgoingEmail } from '../../src/channels/port.ts';
+import { unsubscribeUrl } from '../../src/flows/compose.ts';
+import { CONFIRM_TTL_MS } from '../../src/flows/enroll.ts';
 import { createOutbound, enqueueSends } from '../../src/flows/outbound.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { routeModules } from '../../src/http/modules.ts';
+import { replyAddress } from '../../src/security/reply-address.ts';
+import { signToken } from '../../src/security/tokens.ts';
 import { harness, type Harness } from '../support/harness.ts';
 
 export interface EmailTestbed extends Harness {
@@ -86,22 +90,42 @@ export async function signUpForToken(
   return linkToken(confirm, 'confirm');
 }
 
-/** Signs up and confirms; returns the subscriber id. */
+export interface ActiveSubscriber {
+  id: string;
+  email: string;
+  /** Their Reply-To address and unsubscribe token, as every email to them carries. */
+  replyTo: string;
+  unsubscribeToken: string;
+}
+
+/**
+ * Signs up through the form and confirms through the link. The links are computed, not read from
+ * the sent mail: a test in another file that sweeps the shared database (requeueLost) may deliver
+ * one of our queued emails through its own transport. Tests about the mail itself read the mail.
+ */
 export async function activeSubscriber(
   t: EmailTestbed,
   email: string,
   fields: Record<string, string> = {},
-): Promise<string> {
-  const token = await signUpForToken(t, email, fields);
-  const res = await t.app.inject({
+): Promise<ActiveSubscriber> {
+  const res = await postForm(t, '/subscribe', { email, timezone: 'America/Chicago', ...fields });
+  if (res.statusCode !== 200) throw new Error(`sign-up answered ${res.statusCode}`);
+  const { id } = await t.deps.db.subscriber.findUniqueOrThrow({ where: { email } });
+  const expires = new Date(t.clock.now().getTime() + CONFIRM_TTL_MS);
+  const token = signToken(t.config.appSecret, 'confirm', id, expires);
+  const confirm = await t.app.inject({
     method: 'GET',
     url: `/confirm/${token}`,
     headers: { 'x-forwarded-for': freshIp() },
   });
-  if (res.statusCode !== 200) throw new Error(`confirm answered ${res.statusCode}`);
+  if (confirm.statusCode !== 200) throw new Error(`confirm answered ${confirm.statusCode}`);
   await t.drain();
-  const sub = await t.deps.db.subscriber.findUniqueOrThrow({ where: { email } });
-  return sub.id;
+  return {
+    id,
+    email,
+    replyTo: replyAddress(t.config.appSecret, id, t.config.email.replyDomain),
+    unsubscribeToken: unsubscribeUrl(t.config, id).split('/').pop()!,
+  };
 }
 
 /** Queues a program nudge for a subscriber, as the scheduler would, and returns its row id. */

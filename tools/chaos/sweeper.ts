@@ -14,7 +14,7 @@ export const CHAOS_SWEEP: SweepOptions = {
 
 export function startSweeper(deps: Deps, everyMs = 1000, opts: SweepOptions = CHAOS_SWEEP) {
   let running = true;
-  const totals = { requeued: 0, inbound: 0, unknown: 0, retried: 0, errors: 0 };
+  const totals = { requeued: 0, inbound: 0, unknown: 0, retried: 0, reconciled: 0, resent: 0, errors: 0 };
   const done = (async () => {
     while (running) {
       try {
@@ -23,6 +23,8 @@ export function startSweeper(deps: Deps, everyMs = 1000, opts: SweepOptions = CH
         totals.inbound += r.inbound;
         totals.unknown += r.unknown;
         totals.retried += r.retried;
+        totals.reconciled += r.reconciled;
+        totals.resent += r.resent;
       } catch {
         totals.errors++; // Redis or PostgreSQL is down for a moment: the next pass tries again
       }
