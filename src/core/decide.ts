@@ -152,7 +152,9 @@ export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
       return actions;
     case 'settings':
       if (known?.status === 'active') {
-        const setting = reading.timezone ? `time zone ${reading.timezone}` : `${reading.hour}:00`;
+        const setting = reading.timezone
+          ? `time zone ${reading.timezone}`
+          : `send time ${String(reading.hour).padStart(2, '0')}:00`;
         actions.push(
           { kind: 'settings', timezone: reading.timezone, hour: reading.hour },
           { kind: 'send', template: 'settings_confirm', message: 'system', vars: { setting } },

@@ -5,7 +5,8 @@ import type { Enrollment, Message, Prisma, Subscriber } from '../db/client.ts';
 import type { Deps } from '../deps.ts';
 import type { Reading } from '../core/classify.ts';
 import type { Action } from '../core/decide.ts';
-import { localDay } from '../core/schedule.ts';
+import { localDay, plannedAt } from '../core/schedule.ts';
+import { findStep } from '../core/program.ts';
 import { timezoneForNumber } from '../core/phone.ts';
 import { maskEmail, maskPhone } from '../channels/mask.ts';
 import { recordConsent, recordOptOut } from './consent.ts';
@@ -24,6 +25,8 @@ export interface ApplyInput {
   reading: Reading;
   actions: Action[];
   now: Date;
+  /** The message text, used only as consent evidence when the whole message is a keyword. */
+  keywordText?: string;
 }
 
 export interface ApplyResult {
@@ -46,7 +49,14 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
     let enrollment = input.enrollment;
     const sends: QueuedSend[] = [];
     const flagged: string[] = [];
+    // Consent evidence: what the person sent and when. For a keyword the whole message is the
+    // keyword, so it is kept; free text never is (it may be sensitive).
+    const isKeyword = ['stop', 'start', 'yes', 'join', 'pause', 'resume', 'help'].includes(
+      reading.intent,
+    );
     const evidence = {
+      at: now.toISOString(),
+      ...(isKeyword && input.keywordText ? { text: input.keywordText.trim().slice(0, 40) } : {}),
       source: channel === 'sms' ? 'sms_keyword' : 'email_reply',
       providerId: m.providerId,
       messageId: m.id,
@@ -118,13 +128,14 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
           break;
         case 'settings':
           if (sub) {
-            await tx.subscriber.update({
+            sub = await tx.subscriber.update({
               where: { id: sub.id },
               data: {
                 ...(a.timezone ? { timezone: a.timezone } : {}),
                 ...(a.hour !== undefined ? { preferredHour: a.hour } : {}),
               },
             });
+            if (enrollment) await replanNextStep(tx, deps, enrollment.id, sub, now);
           }
           break;
         case 'answerCheckin':
@@ -215,6 +226,27 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
     }).catch((err) => log.error({ err: String(err) }, 'operator alert failed'));
   }
   return { actions: result.actions, sends: result.sends.length, flagged: result.flagged };
+}
+
+/** After a new time zone or send hour, the next step moves to its new local time. */
+async function replanNextStep(
+  tx: Tx,
+  deps: Pick<Deps, 'program' | 'config'>,
+  enrollmentId: string,
+  sub: { timezone: string; preferredHour: number | null },
+  now: Date,
+): Promise<void> {
+  const e = await tx.enrollment.findUnique({ where: { id: enrollmentId } });
+  const step = e?.nextStep ? findStep(deps.program, e.nextStep) : undefined;
+  if (!e || !step || !e.startedAt || e.state !== 'active') return;
+  const at = plannedAt(step, {
+    timezone: sub.timezone,
+    startDay: localDay(e.startedAt, sub.timezone),
+    preferredHour: sub.preferredHour,
+    quiet: deps.config.quietHours,
+    lastSentDay: e.lastSentDay,
+  });
+  await tx.enrollment.update({ where: { id: e.id }, data: { nextRunAt: at < now ? now : at } });
 }
 
 /** Back to the program after a pause or a safety hold: the next step from tomorrow on. */

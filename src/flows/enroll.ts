@@ -155,7 +155,9 @@ export async function startEnrollment(
     where: { id: subscriberId },
     include: { enrollments: true },
   });
-  const enrollment = sub.enrollments.find((e) => e.program === deps.program.key && e.channel === channel);
+  const enrollment = sub.enrollments.find(
+    (e) => e.program === deps.program.key && e.channel === channel,
+  );
   if (!enrollment) return [];
   const wasStopped = sub.status === 'stopped';
   if (sub.status !== 'active') {

@@ -156,5 +156,13 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
     optinSentRecently: recentSystem.some((r) => r.template === 'optin_confirm'),
   };
   const actions = decideReply(ctx, reading);
-  return applyActions(deps, { message: m, subscriber: sub, enrollment, reading, actions, now });
+  return applyActions(deps, {
+    message: m,
+    subscriber: sub,
+    enrollment,
+    reading,
+    actions,
+    now,
+    keywordText: text,
+  });
 }

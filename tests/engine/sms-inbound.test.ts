@@ -1,5 +1,7 @@
 // The SMS subscription end to end through the signed Twilio webhook: opt-in, carrier keywords,
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 // replays, bad signatures, unknown and premium-rate numbers, check-in replies and safety.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -374,5 +376,87 @@ describe('replies and safety', () => {
       })
     ).enrollments[0]!;
     expect(e.state).toBe('active');
+  });
+});
+
+describe('settings and operator alerts', () => {
+  it('TIME and TZ keywords move the next step to the new local time and confirm it', async () => {
+    const phone = await joined();
+    await text(phone, 'TIME 7pm');
+    let sub = await h.deps.db.subscriber.findFirstOrThrow({
+      where: { phone },
+      include: { enrollments: true },
+    });
+    expect(sub.preferredHour).toBe(19);
+    const at = sub.enrollments[0]!.nextRunAt!;
+    expect(
+      at.toLocaleString('en-US', { timeZone: sub.timezone, hour: 'numeric', hourCycle: 'h23' }),
+    ).toBe('19');
+    await text(phone, 'TZ Pacific');
+    sub = await h.deps.db.subscriber.findFirstOrThrow({
+      where: { phone },
+      include: { enrollments: true },
+    });
+    expect(sub.timezone).toBe('America/Los_Angeles');
+    expect(
+      sub.enrollments[0]!.nextRunAt!.toLocaleString('en-US', {
+        timeZone: 'America/Los_Angeles',
+        hour: 'numeric',
+        hourCycle: 'h23',
+      }),
+    ).toBe('19');
+    expect((await templatesTo(phone)).slice(-2)).toEqual(['settings_confirm', 'settings_confirm']);
+    expect(sentTo(phone).slice(-2)[0]!.body).toContain('19:00');
+  });
+
+  it('a disclosure alerts operators by webhook with masked data, never the words', async () => {
+    const received: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        received.push(body);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const alerted = await harness({
+      env: { OPERATOR_WEBHOOK_URL: `http://127.0.0.1:${port}/hook` },
+    });
+    const alertApp = await buildApp(alerted.deps);
+    try {
+      const phone = await freshPhone(alerted.deps.db);
+      const params = {
+        MessageSid: `SM${randomBytes(16).toString('hex')}`,
+        From: phone,
+        To: '+12025550100',
+        Body: 'he threatened to take the kids if i leave',
+      };
+      await alertApp.inject({
+        method: 'POST',
+        url: '/webhooks/twilio/sms',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': signTwilioRequest(
+            alerted.config.sms.authToken,
+            `${alerted.config.publicUrl}/webhooks/twilio/sms`,
+            params,
+          ),
+        },
+        payload: form(params),
+      });
+      await alerted.drain();
+      expect(received).toHaveLength(1);
+      const alert = JSON.parse(received[0]!);
+      expect(alert).toMatchObject({ type: 'safety_flag', categories: ['abuse'], channel: 'sms' });
+      expect(received[0]).not.toContain(phone);
+      expect(received[0]).not.toMatch(/kids|threatened/);
+      expect(alert.contact).toMatch(/\*\*\*/);
+    } finally {
+      await alertApp.close();
+      await alerted.close();
+      server.close();
+    }
   });
 });
