@@ -136,7 +136,11 @@ export async function buildDeps(config: Config, opts: BuildOptions = {}): Promis
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
+  // The queues share one connection that BullMQ does not close (it was passed in), and an open
+  // socket keeps a one-shot command such as `erase` from ever exiting.
+  const queueConnection = await deps.queues.sms.client.catch(() => null);
   await closeQueues(deps.queues).catch(() => {});
+  queueConnection?.disconnect();
   await deps.sms.close?.().catch(() => {});
   await deps.email.close?.().catch(() => {});
   deps.redis.disconnect();

@@ -66,7 +66,8 @@ export async function startRoles(
 }
 
 // What a dropped database connection looks like from node-postgres and the Prisma adapter.
-const CONNECTION_LOST = /Connection terminated|connection error and is not queryable|terminating connection|ECONNRESET|ECONNREFUSED|57P01|57P02|57P03/;
+const CONNECTION_LOST =
+  /Connection terminated|connection error and is not queryable|terminating connection|ECONNRESET|ECONNREFUSED|57P01|57P02|57P03/;
 
 /**
  * Prisma's interactive transactions roll back from a timer when they time out; if the database
@@ -77,12 +78,21 @@ const CONNECTION_LOST = /Connection terminated|connection error and is not query
  */
 export function surviveLostConnections(log: Deps['log']): void {
   process.on('unhandledRejection', (reason) => {
-    const message = reason instanceof Error ? `${reason.message} ${String((reason as { code?: unknown }).code ?? '')}` : String(reason);
+    const message =
+      reason instanceof Error
+        ? `${reason.message} ${String((reason as { code?: unknown }).code ?? '')}`
+        : String(reason);
     if (CONNECTION_LOST.test(message)) {
-      log.warn({ err: message.slice(0, 200) }, 'database connection lost during a transaction rollback; carrying on');
+      log.warn(
+        { err: message.slice(0, 200) },
+        'database connection lost during a transaction rollback; carrying on',
+      );
       return;
     }
-    log.fatal({ err: reason instanceof Error ? reason.stack : message }, 'unhandled promise rejection; exiting');
+    log.fatal(
+      { err: reason instanceof Error ? reason.stack : message },
+      'unhandled promise rejection; exiting',
+    );
     process.exit(1);
   });
 }

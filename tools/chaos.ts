@@ -70,6 +70,8 @@ runChaos({
           strays: r.strays,
           seed: Number(values.seed),
           ...r.events,
+          reconciled: r.sweeper.reconciled,
+          resent: r.sweeper.resent,
         }),
       );
     } else {

@@ -9,7 +9,7 @@ import { twilioSms } from '../channels/twilio.ts';
 import type { Config } from '../config.ts';
 import { redisConnection, SEND_JOB_OPTIONS } from '../queues.ts';
 import { benchPool, CEILING_QUEUE, steadyEnv, truncateBenchTables, type BenchEnv } from './env.ts';
-import { startChild, startFake, type Usage } from './procs.ts';
+import { serviceCpu, startChild, startFake, type Usage } from './procs.ts';
 import type { Progress } from './progress.ts';
 import { sampleMemory } from './redis-memory.ts';
 import { ceilingPhone } from './seed.ts';
@@ -111,6 +111,7 @@ export interface CeilingResult {
   rssPeakMb: number;
   redisPeakBytes: number;
   fakeCpuSPer1000: number | null;
+  services: { postgresCpuSPer1000: number; redisCpuSPer1000: number } | null;
 }
 
 export async function runCeiling(
@@ -135,6 +136,7 @@ export async function runCeiling(
     child = await startChild('ceiling', steadyEnv(env, fake), { profileDir: opts.profileDir });
     const before = await child.usage();
     const fakeBefore = fake.usage();
+    const servicesBefore = serviceCpu();
     const memory = sampleMemory(env.redisUrl);
     const started = Date.now();
     child.send({ type: 'go', n, batch: env.config.schedulerBatch });
@@ -153,6 +155,7 @@ export async function runCeiling(
     }
     const after = await child.usage();
     const fakeAfter = fake.usage();
+    const servicesAfter = serviceCpu();
     const redisPeakBytes = await memory.stop();
     const { rows } = await pool.query<{ first: Date; last: Date }>(
       'SELECT (SELECT min(claimed_at) FROM bench_due) AS first, (SELECT max(sent_at) FROM bench_sent) AS last',
@@ -170,12 +173,24 @@ export async function runCeiling(
       rssPeakMb: after.rssPeakMb,
       redisPeakBytes,
       fakeCpuSPer1000: perThousand(fakeBefore, fakeAfter, n),
+      services: servicesPerThousand(servicesBefore, servicesAfter, n),
     };
   } finally {
     await child?.stop();
     await fake.stop();
     await pool.end();
   }
+}
+
+type ServiceCpu = ReturnType<typeof serviceCpu>;
+
+export function servicesPerThousand(before: ServiceCpu, after: ServiceCpu, n: number) {
+  return before && after
+    ? {
+        postgresCpuSPer1000: ((after.postgres - before.postgres) / n) * 1000,
+        redisCpuSPer1000: ((after.redis - before.redis) / n) * 1000,
+      }
+    : null;
 }
 
 export function perThousand(before: Usage | null, after: Usage | null, n: number): number | null {

@@ -22,18 +22,20 @@ export interface BenchEnv {
   redisPrefix: string;
 }
 
+/** The bench's place: `steady_bench*` on the configured server, a `steadybench*` Redis prefix. The
+ * names are checked, since every part empties the tables and deletes the keys it finds there. */
 export function benchEnv(
   config: Config,
   opts: { database?: string; prefix?: string } = {},
 ): BenchEnv {
-  const url = new URL(config.databaseUrl);
-  url.pathname = '/' + (opts.database ?? BENCH_DATABASE);
+  const database = opts.database ?? BENCH_DATABASE;
   const prefix = opts.prefix ?? BENCH_PREFIX;
-  if (
-    prefix === config.redisPrefix &&
-    (opts.database ?? BENCH_DATABASE) === new URL(config.databaseUrl).pathname.slice(1)
-  )
-    throw new Error('the benchmark must not run on the service database and prefix');
+  if (!database.startsWith(BENCH_DATABASE) || !prefix.startsWith(BENCH_PREFIX))
+    throw new Error(
+      `the benchmark runs only on a ${BENCH_DATABASE}* database and ${BENCH_PREFIX}* prefix`,
+    );
+  const url = new URL(config.databaseUrl);
+  url.pathname = '/' + database;
   return { config, databaseUrl: url.toString(), redisUrl: config.redisUrl, redisPrefix: prefix };
 }
 

@@ -17,6 +17,13 @@ export function formatReport(r: BenchReport): string {
   if (ceiling) {
     add('ceiling', 'messages/s (bare pipeline)', num(ceiling.perS), '');
     add('', 'CPU s / 1000 msgs (pipeline process)', num(ceiling.cpuSPer1000, 3));
+    if (ceiling.services)
+      add(
+        '',
+        '  PostgreSQL / Redis (shared)',
+        `${num(ceiling.services.postgresCpuSPer1000, 3)} / ${num(ceiling.services.redisCpuSPer1000, 3)}`,
+      );
+    add('', '  fake provider', num(ceiling.fakeCpuSPer1000, 3));
     add(
       '',
       'peak RSS / peak Redis',
@@ -67,7 +74,7 @@ export function formatReport(r: BenchReport): string {
       `${num(steady.sent)} / ${num(steady.providerReceived)} / ${steady.duplicates}`,
       check(steady.duplicates === 0),
     );
-    add('', 'seeding rows/s (unnest)', num(steady.seedRowsPerS));
+    add('', 'seeding rows/s (set-based INSERT)', num(steady.seedRowsPerS));
     if (steady.safety) {
       const sf = steady.safety;
       add(
@@ -77,7 +84,11 @@ export function formatReport(r: BenchReport): string {
         `p99 <= 1000 ms ${check(sf.p99Ms !== null && sf.p99Ms <= 1000)}`,
       );
       add('', 'slowest', `${num(sf.maxMs)} ms`);
-      add('', '  p50 stages: reply read / safety sent', `${num(sf.stages.readP50Ms)} / ${num(sf.stages.sendP50Ms)} ms`);
+      add(
+        '',
+        '  p50 stages: reply read / safety sent',
+        `${num(sf.stages.readP50Ms)} / ${num(sf.stages.sendP50Ms)} ms`,
+      );
       if (sf.failures.length) add('', 'webhook failures', sf.failures.slice(0, 3).join('; '));
     }
   }

@@ -22,8 +22,9 @@ export interface BenchOptions {
   n: number;
   parts: readonly Part[];
   progress: Progress;
-  /** Disclosure replies during the drain. */
+  /** Disclosure replies during the drain, and the time between two. */
   safetyReplies?: number;
+  safetySpacingMs?: number;
   limitRate?: number;
   limitSeconds?: number;
   scaleSizes?: number[];
@@ -83,6 +84,7 @@ export async function runBench(env: BenchEnv, opts: BenchOptions): Promise<Bench
         n,
         progress,
         safetyReplies: has('safety') ? (opts.safetyReplies ?? 100) : 0,
+        safetySpacingMs: opts.safetySpacingMs,
         profileDir: opts.profileDir,
       });
       progress.note(

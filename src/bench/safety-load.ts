@@ -23,7 +23,7 @@ export async function sendDisclosures(
   serviceUrl: string,
   fake: { accountSid: string; authToken: string },
   phones: readonly string[],
-  spacingMs = 20,
+  spacingMs = 50,
 ): Promise<Disclosures> {
   const accepted = new Map<string, number>();
   const failures: string[] = [];
@@ -91,7 +91,11 @@ export async function safetyLatencies(
      FROM messages i LEFT JOIN messages o ON o."dedupeKey" LIKE 're-' || i.id || '-%' AND o.kind = 'safety'
      WHERE i.direction = 'in'`,
   );
-  const stage = (k: 'read_ms' | 'send_ms') => percentile(stages.map((r) => Number(r[k])).filter((v) => Number.isFinite(v)), 50);
+  const stage = (k: 'read_ms' | 'send_ms') =>
+    percentile(
+      stages.map((r) => Number(r[k])).filter((v) => Number.isFinite(v)),
+      50,
+    );
   const latencies: number[] = [];
   for (const r of rows) {
     const got = at.get(r.providerId);

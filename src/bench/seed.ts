@@ -7,7 +7,6 @@ import type pg from 'pg';
 import type { Program } from '../content/types.ts';
 import { orderedSteps } from '../core/program.ts';
 
-
 /** Numbers the benchmark sends to. They only ever reach the local fake provider. */
 export const benchPhone = (i: number): string => `+1${2012000000 + i}`;
 export const ceilingPhone = benchPhone;
@@ -101,14 +100,22 @@ export interface SeedPlan {
  * Person i is at step i mod (program steps), started that step's day count before its due time,
  * so the scheduler treats the step as today's.
  */
-export async function seedEnrolled(pool: pg.Pool, program: Program, plan: SeedPlan, chunk = 100_000): Promise<void> {
+export async function seedEnrolled(
+  pool: pg.Pool,
+  program: Program,
+  plan: SeedPlan,
+  chunk = 100_000,
+): Promise<void> {
   const steps = orderedSteps(program);
   const subscriberPrefix = randomBytes(4).toString('hex');
   const enrollmentPrefix = randomBytes(4).toString('hex');
   const now = new Date();
   for (let first = 0; first < plan.count; first += chunk) {
     const size = Math.min(chunk, plan.count - first);
-    const phones = Array.from({ length: size }, (_, k) => plan.phones?.[first + k] ?? benchPhone(first + k));
+    const phones = Array.from(
+      { length: size },
+      (_, k) => plan.phones?.[first + k] ?? benchPhone(first + k),
+    );
     const client = await pool.connect();
     try {
       await client.query('BEGIN');

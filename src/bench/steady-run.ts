@@ -4,7 +4,7 @@
 // webhook while the backlog drains (safety-load.ts).
 import { loadContent } from '../content/load.ts';
 import { MESSAGES_DIR } from '../paths.ts';
-import { perThousand } from './ceiling.ts';
+import { perThousand, servicesPerThousand } from './ceiling.ts';
 import { benchPool, cleanRedis, steadyEnv, truncateBenchTables, type BenchEnv } from './env.ts';
 import { serviceCpu, startChild, startFake, type Usage } from './procs.ts';
 import type { Progress } from './progress.ts';
@@ -40,8 +40,9 @@ export interface SteadyResult {
 export interface SteadyOptions {
   n: number;
   progress: Progress;
-  /** Disclosure replies sent while the backlog drains (0: none). */
+  /** Disclosure replies sent while the backlog drains (0: none), `safetySpacingMs` apart. */
   safetyReplies?: number;
+  safetySpacingMs?: number;
   profileDir?: string;
   /** Extra settings for the service (e.g. SMS_RATE_PER_SECOND). */
   settings?: Record<string, string>;
@@ -106,7 +107,7 @@ export async function runSteady(env: BenchEnv, opts: SteadyOptions): Promise<Ste
       );
       // Replies arrive once the backlog is draining (a tenth of it sent).
       if (replies && !disclosures && received >= Math.min(n, Math.max(1, n / 10)))
-        disclosures = sendDisclosures(child.ready.url!, fake, repliers);
+        disclosures = sendDisclosures(child.ready.url!, fake, repliers, opts.safetySpacingMs);
       if (received >= expected) {
         const { rows } = await pool.query<{ nudges: string; safety: string }>(
           `SELECT count(*) FILTER (WHERE kind IN ('nudge', 'checkin')) AS nudges, count(*) FILTER (WHERE kind = 'safety') AS safety
@@ -145,13 +146,7 @@ export async function runSteady(env: BenchEnv, opts: SteadyOptions): Promise<Ste
     }
     const safety = disclosures ? await safetyLatencies(pool, received, await disclosures) : null;
     const cpu = after.cpuS - before.cpuS;
-    const services =
-      servicesBefore && servicesAfter
-        ? {
-            postgresCpuSPer1000: ((servicesAfter.postgres - servicesBefore.postgres) / n) * 1000,
-            redisCpuSPer1000: ((servicesAfter.redis - servicesBefore.redis) / n) * 1000,
-          }
-        : null;
+    const services = servicesPerThousand(servicesBefore, servicesAfter, n);
     return {
       n,
       perS: n / seconds,

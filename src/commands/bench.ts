@@ -21,6 +21,7 @@ export async function benchCommand(cfg: Config, args: string[]): Promise<number>
       quick: { type: 'boolean' },
       'limit-seconds': { type: 'string' },
       profile: { type: 'string' },
+      'reply-spacing-ms': { type: 'string' },
     },
     USAGE,
   );
@@ -46,6 +47,7 @@ export async function benchCommand(cfg: Config, args: string[]): Promise<number>
     parts,
     progress: progress(),
     limitSeconds,
+    safetySpacingMs: values['reply-spacing-ms'] ? Number(values['reply-spacing-ms']) : undefined,
     profileDir: values.profile,
   });
   console.log(values.json ? JSON.stringify(report.summary) : formatReport(report));

@@ -59,7 +59,7 @@ const SHORTHAND: Readonly<Record<string, string>> = {
   idk: 'i do not know',
   tbh: 'to be honest',
   ngl: 'honestly',
-  fr: 'for real',
+  fr: 'really',
   pls: 'please',
   plz: 'please',
   thru: 'through',
@@ -216,7 +216,11 @@ const CONSONANT_RUN = /([b-df-hj-np-tv-z])\1+/g;
  */
 export function spellingKey(token: string): string {
   if (!/[a-z]/.test(token)) return token;
-  let key = token.replace(/ph/g, 'f').replace(/ck/g, 'k').replace(CONSONANT_RUN, '$1');
+  let key = token
+    .replace(/ph/g, 'f')
+    .replace(/ck/g, 'k')
+    .replace(CONSONANT_RUN, '$1')
+    .replace(/([b-df-hj-np-tv-y])z$/, '$1s');
   if (key.length >= 6 && key.endsWith('ing')) key = key.slice(0, -1);
   else if (key.length >= 5 && /[b-df-hj-np-tv-z]ed$/.test(key)) key = `${key.slice(0, -2)}d`;
   return key;

@@ -13,13 +13,21 @@
 //   #           any number ("# times" = "6 times", "20 times")
 //   ^  $        start of the message or clause / end of the clause
 // Words are compared by spelling key (normalize.ts), so "grabbed" also matches "grabd".
-import { canonicalPhrase, CLAUSE_BREAK, SENTENCE_BREAK } from './normalize.ts';
+import { canonicalPhrase, CLAUSE_BREAK, SENTENCE_BREAK, spellingKey } from './normalize.ts';
 
 export interface CompiledPattern {
   source: string;
   regex: RegExp;
   /** Names of the capture groups that hold `~N` gaps, checked for negations. */
   gaps: string[];
+  /** A match contains one of these words (or words starting with a prefix); null: unknown. */
+  anchor: Anchor | null;
+}
+
+/** Words of which a match must contain at least one: a cheap test before the regex runs. */
+export interface Anchor {
+  exact: ReadonlySet<string>;
+  prefixes: readonly string[];
 }
 
 export interface PatternScope {
@@ -79,7 +87,8 @@ function parse(source: string): Node[] {
         const max = m?.[1] === undefined ? NaN : Number(m[1]);
         if (!(max >= 1 && max <= MAX_GAP)) fail(`"${ch}" needs a number from 1 to ${MAX_GAP}`);
         if (ch !== '&') current.push({ kind: 'gap', max, checked: ch === '~' });
-        else if (close !== null) fail('"&" only joins two halves of a whole phrase, not in a group');
+        else if (close !== null)
+          fail('"&" only joins two halves of a whole phrase, not in a group');
         else if (current.some((n) => n.kind === 'both')) fail('only one "&" per phrase');
         else current.push({ kind: 'both', max });
         pos += (m?.[0] ?? '').length;
@@ -198,6 +207,81 @@ function emit(nodes: Node[], scope: PatternScope, out: Emit): string {
   return re;
 }
 
+// Words so frequent that an anchor made of them filters nothing.
+const COMMON = new Set(
+  (
+    'i me my he she it they we you him her his them the a an to and is s am are was be so but ' +
+    'of in on at for with not do that this el la lo los las de que no y en se mi su le un una'
+  )
+    .split(' ')
+    .map(spellingKey),
+);
+
+function anchorScore(a: Anchor): number {
+  let score = a.exact.size + 2 * a.prefixes.length;
+  for (const w of a.exact) if (COMMON.has(w)) score += 50;
+  return score;
+}
+
+function union(anchors: Array<Anchor | null>): Anchor | null {
+  if (anchors.some((a) => a === null)) return null;
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  for (const a of anchors as Anchor[]) {
+    for (const w of a.exact) exact.add(w);
+    prefixes.push(...a.prefixes);
+  }
+  return { exact, prefixes };
+}
+
+const anchorMemo = new WeakMap<PatternScope, Map<string, Anchor | null>>();
+
+/** The anchor of one node, or null if the node may match nothing or anything. */
+function nodeAnchor(node: Node, scope: PatternScope, depth: number): Anchor | null {
+  const key =
+    node.kind === 'word' ? `w:${node.text}` : node.kind === 'family' ? `f:${node.name}` : null;
+  if (key === null) return buildAnchor(node, scope, depth);
+  let cache = anchorMemo.get(scope);
+  if (cache === undefined) anchorMemo.set(scope, (cache = new Map()));
+  if (!cache.has(key)) cache.set(key, buildAnchor(node, scope, depth));
+  return cache.get(key) ?? null;
+}
+
+function buildAnchor(node: Node, scope: PatternScope, depth: number): Anchor | null {
+  switch (node.kind) {
+    case 'word': {
+      const wildcard = node.text.endsWith('*');
+      const text = wildcard ? node.text.slice(0, -1) : node.text;
+      const tokens = canonicalPhrase(text, scope.aliases).split(' ');
+      const first = tokens[0] ?? '';
+      if (!wildcard || tokens.length > 1) return { exact: new Set([first]), prefixes: [] };
+      const stem = first.endsWith('e') && first.length > 2 ? first.slice(0, -1) : first;
+      return { exact: new Set(), prefixes: [stem] };
+    }
+    case 'family': {
+      const entries = scope.families.get(node.name);
+      if (entries === undefined || depth > 3) return null;
+      return union(entries.map((e) => sequenceAnchor(parse(e), scope, depth + 1)));
+    }
+    case 'group':
+      return node.optional
+        ? null
+        : union(node.alts.map((alt) => sequenceAnchor(alt, scope, depth)));
+    default:
+      return null;
+  }
+}
+
+/** The most selective anchor among the nodes a sequence cannot do without. */
+function sequenceAnchor(nodes: Node[], scope: PatternScope, depth: number): Anchor | null {
+  let best: Anchor | null = null;
+  for (const node of nodes) {
+    const a = nodeAnchor(node, scope, depth);
+    if (a !== null && (best === null || anchorScore(a) < anchorScore(best))) best = a;
+  }
+  return best;
+}
+
 /** Compiles one phrase; throws PatternError saying what is wrong with it. */
 export function compilePattern(source: string, scope: PatternScope): CompiledPattern {
   const gaps: string[] = [];
@@ -210,14 +294,38 @@ export function compilePattern(source: string, scope: PatternScope): CompiledPat
   else {
     const both = nodes[split] as { kind: 'both'; max: number };
     const [left, right] = [nodes.slice(0, split), nodes.slice(split + 1)];
-    if (left.length === 0 || right.length === 0) throw new PatternError('"&" needs words on both sides');
+    if (left.length === 0 || right.length === 0)
+      throw new PatternError('"&" needs words on both sides');
     const gap: Node = { kind: 'gap', max: both.max, checked: true };
     const forward = emit([...left, gap, ...right], scope, out);
     const backward = emit([...right, gap, ...left], scope, out);
     body = `(?:${forward}|${backward})`;
   }
   if (body === '') throw new PatternError('empty pattern');
-  return { source, regex: new RegExp(`${body}(?= )`, 'g'), gaps };
+  const anchor = sequenceAnchor(
+    nodes.filter((n) => n.kind !== 'both'),
+    scope,
+    0,
+  );
+  return { source, regex: new RegExp(`${body}(?= )`, 'g'), gaps, anchor };
+}
+
+// The words of the text last screened: screenText tries every pattern on the same few forms.
+let lastText = '';
+let lastWords: ReadonlySet<string> = new Set();
+
+/** False when the pattern cannot match the text (none of its anchor words is there). */
+export function mayMatch(pattern: CompiledPattern, padded: string): boolean {
+  const { anchor } = pattern;
+  if (anchor === null) return true;
+  if (padded !== lastText) {
+    lastText = padded;
+    lastWords = new Set(padded.split(' '));
+  }
+  for (const w of anchor.exact) if (lastWords.has(w)) return true;
+  if (anchor.prefixes.length === 0) return false;
+  for (const w of lastWords) for (const p of anchor.prefixes) if (w.startsWith(p)) return true;
+  return false;
 }
 
 export interface PatternMatch {
@@ -228,6 +336,7 @@ export interface PatternMatch {
 
 /** All matches of a pattern in a padded token text (" a b c "), each start tried once. */
 export function* matchesOf(pattern: CompiledPattern, padded: string): Generator<PatternMatch> {
+  if (!mayMatch(pattern, padded)) return;
   const { regex } = pattern;
   regex.lastIndex = 0;
   for (;;) {

@@ -29,6 +29,26 @@ const ruleSchema = z.strictObject({
   /** The rule reads only replies of at most this many words ("scared", "not safe"). */
   maxWords: z.number().int().min(1).max(20).optional(),
 });
+// A score adds the weights of the cue groups found in one sentence ("he" + "reads" + "my
+// journal" + "every night"); the sentence flags when the sum reaches the threshold. Each group
+// counts once; negated cues do not count; negative weights mark ordinary contexts ("we both").
+const cueGroupSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9-]+$/, 'names are lower-case words joined by "-"'),
+  weight: z.number().int().min(-10).max(10),
+  any: words.min(1),
+  /** False when a negation nearby does not cancel the cue. Default true. */
+  negatable: z.boolean().optional(),
+});
+const scoreSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9-]+$/, 'ids are lower-case words joined by "-"'),
+  category: z.enum(['abuse', 'self_harm']),
+  threshold: z.number().int().min(1).max(30),
+  /** Names of groups that must be found in the sentence for it to count at all. */
+  require: z.array(z.string()).optional(),
+  /** The score is silent when one of these matches anywhere in the reply ("lol"). */
+  unlessMessage: words.optional(),
+  groups: z.array(cueGroupSchema).min(2),
+});
 const localeSchema = z.strictObject({
   negation: z.strictObject({
     /** Negations inside a `~N` gap cancel the match: "he has never hit me". */
@@ -39,8 +59,14 @@ const localeSchema = z.strictObject({
     filler: words,
   }),
   families: z.record(z.string().regex(/^[a-z_]+$/), words.min(1)),
+  /**
+   * Replies that place the danger in the past and say the present is safe ("my ex was abusive,
+   * this relationship is different"): they silence every abuse rule and score of the locale.
+   */
+  calm: words.optional(),
   abuse: z.array(ruleSchema),
   self_harm: z.array(ruleSchema),
+  scores: z.array(scoreSchema).optional(),
 });
 const GSM7 =
   /^[@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&'()*+,\-./0-9:;<=>?¡A-ZÄÖÑÜ§¿a-zäöñüà^{}\\[~\]|€]*$/;
@@ -70,8 +96,26 @@ interface CompiledRule {
   negation: { words: Set<string>; before: Set<string>; filler: Set<string> };
 }
 
+interface CompiledCueGroup {
+  name: string;
+  weight: number;
+  any: CompiledPattern[];
+  negatable: boolean;
+}
+
+interface CompiledScore {
+  label: string;
+  category: SafetyCategory;
+  threshold: number;
+  require: string[];
+  unlessMessage: CompiledPattern[];
+  groups: CompiledCueGroup[];
+  negation: CompiledRule['negation'];
+}
+
 export interface CompiledSafety {
   rules: readonly CompiledRule[];
+  scores: readonly CompiledScore[];
   aliases: ReadonlyMap<string, string>;
   /** By ISO country code; "default" is used when a country has none. Empty if not given. */
   resources: Readonly<Record<string, SafetyResources>>;
@@ -94,6 +138,7 @@ export function compileSafety(data: unknown): CompiledSafety {
   const doc = parsed.data;
   const aliases = new Map(Object.entries(doc.aliases ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const rules: CompiledRule[] = [];
+  const scores: CompiledScore[] = [];
   for (const [locale, spec] of Object.entries(doc.locales)) {
     const scope = { families: new Map(Object.entries(spec.families)), aliases };
     // Replies are compared by spelling key ("really" is "realy"), so the word lists are too.
@@ -103,6 +148,53 @@ export function compileSafety(data: unknown): CompiledSafety {
       before: keyed(spec.negation.before),
       filler: keyed(spec.negation.filler),
     };
+    const compileIn = (where: string, phrases: string[] | undefined) =>
+      (phrases ?? []).map((phrase) => {
+        try {
+          return compilePattern(phrase, scope);
+        } catch (e) {
+          const why = e instanceof PatternError || e instanceof SyntaxError ? e.message : e;
+          throw new Error(`safety.yaml: ${where}: phrase "${phrase}": ${String(why)}`);
+        }
+      });
+    const calm = compileIn(`locales.${locale}.calm`, spec.calm);
+    const seenScores = new Set<string>();
+    (spec.scores ?? []).forEach((score, i) => {
+      const where = `locales.${locale}.scores[${i}] (${score.id})`;
+      if (seenScores.has(score.id)) throw new Error(`safety.yaml: ${where}: duplicate id`);
+      seenScores.add(score.id);
+      const names = new Set(score.groups.map((g) => g.name));
+      for (const name of score.require ?? []) {
+        if (!names.has(name))
+          throw new Error(`safety.yaml: ${where}: requires unknown group "${name}"`);
+      }
+      scores.push({
+        label: `${score.category}:${score.id}`,
+        category: score.category,
+        threshold: score.threshold,
+        require: score.require ?? [],
+        unlessMessage: [
+          ...compileIn(where, score.unlessMessage),
+          ...(score.category === 'abuse' ? calm : []),
+        ],
+        groups: score.groups.map((g) => {
+          // A group is one alternation ("(a|b ~2 c|...)"), tried once per sentence; phrases
+          // that join halves with "&" cannot nest in a group and stay separate.
+          const [simple, joined] = [
+            g.any.filter((x) => !x.includes('&')),
+            g.any.filter((x) => x.includes('&')),
+          ];
+          const where2 = `${where} group ${g.name}`;
+          compileIn(where2, simple); // names the phrase that fails, if one does
+          const any = [
+            ...(simple.length > 0 ? compileIn(where2, [`(${simple.join('|')})`]) : []),
+            ...compileIn(where2, joined),
+          ];
+          return { name: g.name, weight: g.weight, any, negatable: g.negatable ?? true };
+        }),
+        negation,
+      });
+    });
     for (const category of SAFETY_CATEGORIES) {
       const seen = new Set<string>();
       spec[category].forEach((rule, i) => {
@@ -123,7 +215,7 @@ export function compileSafety(data: unknown): CompiledSafety {
           category,
           any: compile(rule.any),
           unless: compile(rule.unless),
-          unlessMessage: compile(rule.unlessMessage),
+          unlessMessage: [...compile(rule.unlessMessage), ...(category === 'abuse' ? calm : [])],
           with: compile(rule.with),
           negatable: rule.negatable ?? true,
           maxWords: rule.maxWords ?? Infinity,
@@ -132,12 +224,16 @@ export function compileSafety(data: unknown): CompiledSafety {
       });
     }
   }
-  return { rules, aliases, resources: doc.resources ?? {} };
+  return { rules, scores, aliases, resources: doc.resources ?? {} };
 }
 
 const BREAKS = new Set([SENTENCE_BREAK, CLAUSE_BREAK]);
 
-function isNegated(match: PatternMatch, padded: string, rule: CompiledRule): boolean {
+function isNegated(
+  match: PatternMatch,
+  padded: string,
+  rule: { negation: CompiledRule['negation'] },
+): boolean {
   const { words: inGap, before, filler } = rule.negation;
   if (match.gapTokens.some((t) => inGap.has(t))) return true;
   const preceding = padded.slice(0, match.start).trim().split(' ').reverse().slice(0, 4);
@@ -169,6 +265,31 @@ function ruleFires(rule: CompiledRule, padded: string): boolean {
   return false;
 }
 
+/** True when some sentence of the text gathers enough cue weight. */
+function scoreFires(score: CompiledScore, padded: string): boolean {
+  if (anyMatch(score.unlessMessage, padded)) return false;
+  for (const sentence of padded.split(` ${SENTENCE_BREAK} `)) {
+    const text = ` ${sentence.trim()} `;
+    if (text.trim() === '') continue;
+    let total = 0;
+    const found = new Set<string>();
+    for (const group of score.groups) {
+      const hit = group.any.some((pattern) => {
+        for (const match of matchesOf(pattern, text)) {
+          if (!group.negatable || !isNegated(match, text, score)) return true;
+        }
+        return false;
+      });
+      if (hit) {
+        total += group.weight;
+        found.add(group.name);
+      }
+    }
+    if (total >= score.threshold && score.require.every((name) => found.has(name))) return true;
+  }
+  return false;
+}
+
 /** Screens one reply. Pure; the same text always gives the same answer. */
 export function screenText(text: string, compiled: CompiledSafety): SafetyScreen {
   const forms = screenForms(text, compiled.aliases).map((form) => ` ${form} `);
@@ -176,6 +297,10 @@ export function screenText(text: string, compiled: CompiledSafety): SafetyScreen
   for (const rule of compiled.rules) {
     if (matched.includes(rule.label)) continue;
     if (forms.some((padded) => ruleFires(rule, padded))) matched.push(rule.label);
+  }
+  for (const score of compiled.scores) {
+    if (matched.includes(score.label)) continue;
+    if (forms.some((padded) => scoreFires(score, padded))) matched.push(score.label);
   }
   const categories = SAFETY_CATEGORIES.filter((c) => matched.some((m) => m.startsWith(`${c}:`)));
   return { categories, matched };

@@ -210,7 +210,10 @@ async function settleFailedSend(
   if (ambiguous && m.channel === 'sms' && deps.sms.recentTo) {
     // The provider can be asked: the row stays `sending`, and the sweep settles it from the
     // provider's own record (sent, or sent now if it never arrived). See reconcile.ts.
-    log.warn({ messageId: m.id, code: e.code, providerCode: e.providerCode, to }, 'send outcome unknown; the sweep will ask the provider');
+    log.warn(
+      { messageId: m.id, code: e.code, providerCode: e.providerCode, to },
+      'send outcome unknown; the sweep will ask the provider',
+    );
     return 'failed';
   }
   if (ambiguous && !AT_LEAST_ONCE_TEMPLATES.has(m.template ?? '')) {

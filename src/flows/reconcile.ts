@@ -18,14 +18,28 @@ export async function reconcileSending(
 ): Promise<Reconciled> {
   const { db } = deps;
   if (!deps.sms.recentTo) return 'unanswered';
-  const m = await db.message.findUnique({ where: { id: messageId }, include: { subscriber: true } });
-  if (!m || m.status !== 'sending' || m.direction !== 'out' || m.channel !== 'sms') return 'skipped';
+  const m = await db.message.findUnique({
+    where: { id: messageId },
+    include: { subscriber: true },
+  });
+  if (!m || m.status !== 'sending' || m.direction !== 'out' || m.channel !== 'sms')
+    return 'skipped';
   const phone = m.subscriber?.phone ?? m.toAddr;
   if (!phone) return 'unanswered';
   let body: string;
   try {
-    const sub = m.subscriber ?? { id: 'stranger', phone, email: null, firstName: null, locale: 'en', country: null };
-    body = composeSms(deps.config, deps.content, deps.program, { message: m, subscriber: sub }).body;
+    const sub = m.subscriber ?? {
+      id: 'stranger',
+      phone,
+      email: null,
+      firstName: null,
+      locale: 'en',
+      country: null,
+    };
+    body = composeSms(deps.config, deps.content, deps.program, {
+      message: m,
+      subscriber: sub,
+    }).body;
   } catch (err) {
     if (err instanceof MissingContentError) return 'unanswered';
     throw err;
@@ -43,7 +57,14 @@ export async function reconcileSending(
     const sentAt = copy.createdAt;
     const done = await db.message.updateMany({
       where: { id: m.id, status: 'sending' },
-      data: { status: 'sent', providerId: copy.providerId, sentAt, body, toAddr: phone, error: null },
+      data: {
+        status: 'sent',
+        providerId: copy.providerId,
+        sentAt,
+        body,
+        toAddr: phone,
+        error: null,
+      },
     });
     if (done.count && m.kind === 'checkin' && m.enrollmentId && m.step) {
       const w = checkinWindow(deps, m.step, sentAt);
@@ -52,13 +73,23 @@ export async function reconcileSending(
         skipDuplicates: true,
       });
     }
-    deps.log.info({ messageId: m.id }, 'send cut off by a crash had reached the provider: recorded as sent');
+    deps.log.info(
+      { messageId: m.id },
+      'send cut off by a crash had reached the provider: recorded as sent',
+    );
     return done.count ? 'sent' : 'skipped';
   }
   const back = await db.message.updateMany({
     where: { id: m.id, status: 'sending' },
-    data: { status: 'queued', error: 'not at the provider after a crash; sending again', updatedAt: new Date(0) },
+    data: {
+      status: 'queued',
+      error: 'not at the provider after a crash; sending again',
+      updatedAt: new Date(0),
+    },
   });
-  deps.log.warn({ messageId: m.id }, 'send cut off by a crash never reached the provider: queued again');
+  deps.log.warn(
+    { messageId: m.id },
+    'send cut off by a crash never reached the provider: queued again',
+  );
   return back.count ? 'requeued' : 'skipped';
 }

@@ -156,7 +156,13 @@ export async function settleStaleSending(
   if (deps.sms?.recentTo && deps.content) {
     const full = deps as SweepDeps & Pick<Deps, 'sms' | 'content'>;
     const rows = await deps.db.message.findMany({
-      where: { direction: 'out', status: 'sending', channel: 'sms', updatedAt: { lt: retryStale }, ...ownMessages(deps) },
+      where: {
+        direction: 'out',
+        status: 'sending',
+        channel: 'sms',
+        updatedAt: { lt: retryStale },
+        ...ownMessages(deps),
+      },
       select: { id: true },
       take: 500,
     });

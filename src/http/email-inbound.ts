@@ -18,8 +18,12 @@ import type { Deps } from '../deps.ts';
 import { handleInboundEmail } from '../email/handle-inbound-email.ts';
 import { metrics } from '../metrics.ts';
 import { safeEqual } from '../security/crypto.ts';
+import { ipLimit } from './ip-limit.ts';
 
 const MAX_BODY = 1024 * 1024;
+
+/** Requests per client address per window: generous, it only stops one host flooding the route. */
+export const EMAIL_INBOUND_LIMIT = { requests: 600, windowSec: 60 };
 
 export function signInboundBody(secret: string, body: string): string {
   return 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
@@ -49,44 +53,48 @@ export async function emailInboundWebhook(app: FastifyInstance, deps: Deps): Pro
     const reject = (reason: string) =>
       metrics.inc('steady_webhook_rejected_total', { route: 'email', reason });
 
-    scope.post('/webhooks/email/inbound', { bodyLimit: MAX_BODY }, async (req, reply) => {
-      const raw = typeof req.body === 'string' ? req.body : '';
-      if (!signed(deps.config.email.inboundSecret, req, raw)) {
-        reject('bad_signature');
-        return reply
-          .code(401)
-          .send({ error: 'unauthorized', message: 'Missing or invalid X-Steady-Signature' });
-      }
-      let body: Record<string, unknown>;
-      try {
-        const parsed: unknown = JSON.parse(raw);
-        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-          throw new Error('not an object');
-        body = parsed as Record<string, unknown>;
-      } catch {
-        reject('bad_json');
-        return reply.code(400).send({
-          error: 'bad_request',
-          message: 'Expected a JSON object: {from, to, subject, text, messageId}',
+    scope.post(
+      '/webhooks/email/inbound',
+      { bodyLimit: MAX_BODY, onRequest: ipLimit(deps, 'email-inbound', EMAIL_INBOUND_LIMIT) },
+      async (req, reply) => {
+        const raw = typeof req.body === 'string' ? req.body : '';
+        if (!signed(deps.config.email.inboundSecret, req, raw)) {
+          reject('bad_signature');
+          return reply
+            .code(401)
+            .send({ error: 'unauthorized', message: 'Missing or invalid X-Steady-Signature' });
+        }
+        let body: Record<string, unknown>;
+        try {
+          const parsed: unknown = JSON.parse(raw);
+          if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+            throw new Error('not an object');
+          body = parsed as Record<string, unknown>;
+        } catch {
+          reject('bad_json');
+          return reply.code(400).send({
+            error: 'bad_request',
+            message: 'Expected a JSON object: {from, to, subject, text, messageId}',
+          });
+        }
+        const from = addresses(body.from)[0] ?? null;
+        const to = addresses(body.to);
+        if (!from || to.length === 0 || typeof body.text !== 'string') {
+          reject('bad_fields');
+          return reply
+            .code(400)
+            .send({ error: 'bad_request', message: '"from", "to" and "text" are required' });
+        }
+        await handleInboundEmail(deps, {
+          recipients: to,
+          from,
+          subject: typeof body.subject === 'string' ? body.subject : '',
+          text: body.text,
+          messageId: typeof body.messageId === 'string' ? body.messageId : null,
+          via: 'webhook',
         });
-      }
-      const from = addresses(body.from)[0] ?? null;
-      const to = addresses(body.to);
-      if (!from || to.length === 0 || typeof body.text !== 'string') {
-        reject('bad_fields');
-        return reply
-          .code(400)
-          .send({ error: 'bad_request', message: '"from", "to" and "text" are required' });
-      }
-      await handleInboundEmail(deps, {
-        recipients: to,
-        from,
-        subject: typeof body.subject === 'string' ? body.subject : '',
-        text: body.text,
-        messageId: typeof body.messageId === 'string' ? body.messageId : null,
-        via: 'webhook',
-      });
-      return { ok: true };
-    });
+        return { ok: true };
+      },
+    );
   });
 }

@@ -1,7 +1,33 @@
 // Measures the safety screen on labelled replies: recall on danger (per category and language)
-// and false alarms on ordinary replies. safety-eval.jsonl is the set the phrases were tuned on;
-// safety-holdout.jsonl was written after tuning and never tuned on, so it estimates how the
-// screen does on replies it has never seen. Figures are printed for the lead to quote.
+// and false alarms on ordinary replies, and prints the figures for the lead to quote.
+//
+// Three kinds of set, and the difference matters:
+//   tuned        safety-eval.jsonl: the phrases were written with it in view.
+//   development  written blind, measured once (the "first look" figures below), then used to
+//                improve the phrases. They now guard against regressions; they no longer say
+//                how the screen does on replies it has never seen.
+//   held out     written blind and never used to write phrases. Only these estimate recall on
+//                unseen replies. Do not tune on them: when you must, write a fresh set first.
+//
+// First look: each set scored once, before anyone tuned on it. "original" is the screen as it
+// was before this work (recomputed on the sets as they are now); "first look" is the screen
+// on the day the set was first scored. Later rounds then tuned on every set except blind-3.
+//   set              original (abuse / self_harm / false alarms)   first look, screen of that day
+//   safety-holdout   75.0 / 60.0 / 3.8                            (original)
+//   safety-blind-1   72.2 / 63.6 / 0.0                            (original)
+//   safety-blind-2   64.5 / 58.3 / 0.0                            (original)
+//   safety-blind-4   40.5 / 45.5 / 12.1                           round 1: 81.1 / 100  / 12.1
+//   safety-blind-5   37.0 / 37.5 / 2.1                            round 1: 53.6 / 50.0 / 6.1
+//   safety-blind-6   45.9 / 33.3 / 4.9                            round 2: 55.3 / 50.0 / 4.9
+//   safety-blind-7   39.5 / 41.7 / 4.9                            round 3: 60.5 / 61.5 / 7.0
+//   safety-blind-8   35.1 / 30.8 / 7.3                            round 4: 62.2 / 46.2 / 7.1
+//   safety-blind-9   47.2 / 16.7 / 4.9                            round 4: 72.2 / 33.3 / 17.1
+//   safety-blind-10  48.6 /  9.1 / 7.0                            round 5: 67.6 / 45.5 / 11.6
+//   safety-blind-3   56.8 / 50.0 / 0.0                            round 4: 94.6 / 100  / 0.0 (held out)
+// Pooled first looks on the fresh sets written after round 1 (blind-5 to -10): abuse 62%, self
+// harm 48%, false alarms 9% (original screen on the same sets: 42%, 28%, 5%). Blind-3 scores
+// higher because it was written on day one, next to the first rules, and holds the examples of
+// the issue itself: treat the pooled figures as the better estimate for replies never seen.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -84,12 +110,35 @@ function printTable(title: string, cases: EvalCase[], cells: Cell[]) {
   console.log(lines.join('\n'));
 }
 
-describe('safety screen evaluation', () => {
-  const tuned = loadCases('safety-eval.jsonl');
-  const holdout = loadCases('safety-holdout.jsonl');
+const TUNED = 'safety-eval.jsonl';
+const DEVELOPMENT = [
+  'safety-holdout.jsonl',
+  'safety-blind-1.jsonl',
+  'safety-blind-2.jsonl',
+  'safety-blind-4.jsonl',
+  'safety-blind-5.jsonl',
+  'safety-blind-6.jsonl',
+  'safety-blind-7.jsonl',
+  'safety-blind-8.jsonl',
+  'safety-blind-9.jsonl',
+  'safety-blind-10.jsonl',
+  'safety-ordinary-stress.jsonl',
+];
+const HELD_OUT = ['safety-blind-3.jsonl'];
 
-  it('has a well-formed evaluation set', () => {
-    for (const set of [tuned, holdout]) {
+// Regression floors for the held-out set, under what it measured when it was scored (94.6% abuse,
+// 100% self-harm, 0% false alarms). They guard against a change that breaks generalisation;
+// they are not the estimate for unseen replies (see the pooled first looks above).
+const HELD_OUT_MIN_RECALL = 0.85;
+const HELD_OUT_MAX_FALSE_ALARMS = 0.08;
+
+describe('safety screen evaluation', () => {
+  const tuned = loadCases(TUNED);
+  const development = DEVELOPMENT.map((file) => [file, loadCases(file)] as const);
+  const heldOut = HELD_OUT.map((file) => [file, loadCases(file)] as const);
+
+  it('has well-formed evaluation sets', () => {
+    for (const [, set] of [[TUNED, tuned] as const, ...development, ...heldOut]) {
       for (const c of set) {
         expect(typeof c.text).toBe('string');
         expect(['en', 'es']).toContain(c.lang);
@@ -98,12 +147,18 @@ describe('safety screen evaluation', () => {
       }
     }
     expect(tuned.length).toBeGreaterThanOrEqual(260);
-    expect(holdout.length).toBeGreaterThanOrEqual(40);
     const hardShare = tuned.filter((c) => c.hard).length / tuned.length;
     expect(hardShare).toBeGreaterThan(0.4);
     expect(tuned.filter((c) => c.lang === 'es').length / tuned.length).toBeGreaterThanOrEqual(0.1);
-    const seen = new Set(tuned.map((c) => c.text.toLowerCase()));
-    expect(holdout.filter((c) => seen.has(c.text.toLowerCase()))).toEqual([]);
+    // No reply appears in two sets: a held-out figure must not be propped up by a tuned twin.
+    const seen = new Map<string, string>();
+    for (const [file, set] of [[TUNED, tuned] as const, ...development, ...heldOut]) {
+      for (const key of new Set(set.map((c) => c.text.toLowerCase()))) {
+        expect(seen.get(key), `"${key}" is in ${file} and ${seen.get(key)}`).toBeUndefined();
+        seen.set(key, file);
+      }
+    }
+    for (const [, set] of heldOut) expect(set.length).toBeGreaterThanOrEqual(70);
   });
 
   it('catches at least 95% of danger with at most 5% false alarms (tuned set)', () => {
@@ -116,20 +171,26 @@ describe('safety screen evaluation', () => {
     }
   });
 
-  // Regression floor, not a target: the held-out figures are what the screen does on replies
-  // nobody tuned it on, and they are well below the tuned set (see the printed table).
-  const HOLDOUT_MIN_RECALL = 0.5;
-  const HOLDOUT_MAX_FALSE_ALARMS = 0.1;
-
-  it('reports held-out figures (never tuned on)', () => {
-    const { cells, misses, alarms } = measure(holdout);
-    printTable('safety-holdout (untuned)', holdout, cells);
+  it.each(DEVELOPMENT)('keeps its development figures on %s', (file) => {
+    const set = development.find(([f]) => f === file)?.[1] ?? [];
+    const { cells, misses, alarms } = measure(set);
+    printTable(`${file} (development: tuned on after its first look)`, set, cells);
     if (misses.length + alarms.length > 0) console.log([...misses, ...alarms].join('\n'));
-    const overall = cells.filter((c) => c.name.endsWith(' all') && c.total > 0);
-    for (const cell of overall) {
+    for (const cell of cells.filter((c) => c.name.endsWith(' all') && c.total > 0)) {
+      if (cell.kind === 'recall') expect(rate(cell), cell.name).toBeGreaterThanOrEqual(0.95);
+      else expect(rate(cell), cell.name).toBeLessThanOrEqual(0.05);
+    }
+  });
+
+  it.each(HELD_OUT)('reports held-out figures on %s (never tuned on)', (file) => {
+    const set = heldOut.find(([f]) => f === file)?.[1] ?? [];
+    const { cells, misses, alarms } = measure(set);
+    printTable(`${file} (held out)`, set, cells);
+    if (misses.length + alarms.length > 0) console.log([...misses, ...alarms].join('\n'));
+    for (const cell of cells.filter((c) => c.name.endsWith(' all') && c.total > 0)) {
       if (cell.kind === 'recall')
-        expect(rate(cell), cell.name).toBeGreaterThanOrEqual(HOLDOUT_MIN_RECALL);
-      else expect(rate(cell), cell.name).toBeLessThanOrEqual(HOLDOUT_MAX_FALSE_ALARMS);
+        expect(rate(cell), cell.name).toBeGreaterThanOrEqual(HELD_OUT_MIN_RECALL);
+      else expect(rate(cell), cell.name).toBeLessThanOrEqual(HELD_OUT_MAX_FALSE_ALARMS);
     }
   });
 });

@@ -7,13 +7,16 @@ import { deliver, RetryLater } from '../../src/flows/deliver.ts';
 import { enroll } from '../../src/flows/enroll.ts';
 import { recordOptOut } from '../../src/flows/consent.ts';
 import { requeueLost, settleStaleSending } from '../../src/flows/sweep.ts';
-import { freshEmail, freshPhone } from '../support/db.ts';
+import { freshEmail, freshPhone, ownDatabase } from '../support/db.ts';
 import { harness, type Harness } from '../support/harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
   // Monday 2026-05-04 09:00 in New York.
-  h = await harness({ start: '2026-05-04T13:00:00Z' });
+  h = await harness({
+    start: '2026-05-04T13:00:00Z',
+    env: { DATABASE_URL: await ownDatabase('drip') },
+  });
 });
 afterAll(async () => h?.close());
 

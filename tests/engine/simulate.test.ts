@@ -2,6 +2,7 @@
 // virtual clock: all seven weeks, at local times, the same output for the same input.
 import { describe, expect, it } from 'vitest';
 import { simulate } from '../../src/commands/simulate.ts';
+import { ownDatabase } from '../support/db.ts';
 import { testConfig } from '../support/env.ts';
 
 describe('simulate', () => {
@@ -12,8 +13,11 @@ describe('simulate', () => {
       tz: 'Australia/Sydney',
       start: '2026-03-30T00:00:00Z',
     };
-    const first = await simulate(testConfig(), opts);
-    const second = await simulate(testConfig(), opts);
+    // Its own database: a simulation claims due steps and sends reminders across the whole
+    // database at a clock weeks ahead, which took other files' rows when they shared one.
+    const env = { DATABASE_URL: await ownDatabase('simulate') };
+    const first = await simulate(testConfig(env), opts);
+    const second = await simulate(testConfig(env), opts);
     expect(second).toEqual(first);
 
     const steps = first.filter(

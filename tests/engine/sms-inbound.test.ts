@@ -9,7 +9,7 @@ import { signTwilioRequest } from '../../src/channels/twilio-webhook.ts';
 import { claimDueSteps } from '../../src/flows/claim-due.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { metrics } from '../../src/metrics.ts';
-import { freshPhone } from '../support/db.ts';
+import { freshPhone, ownDatabase } from '../support/db.ts';
 import { harness, type Harness } from '../support/harness.ts';
 
 let h: Harness;
@@ -17,7 +17,10 @@ let app: FastifyInstance;
 let sid = 0;
 
 beforeAll(async () => {
-  h = await harness({ start: '2026-05-04T14:00:00Z' }); // Monday 10:00 in New York
+  h = await harness({
+    start: '2026-05-04T14:00:00Z',
+    env: { DATABASE_URL: await ownDatabase('sms_inbound') },
+  }); // Monday 10:00 in New York
   app = await buildApp(h.deps);
 });
 afterAll(async () => {
@@ -134,7 +137,7 @@ describe('abuse caps', () => {
     // A program hour of its own, far from the other tests', so only this test's rows count.
     const capped = await harness({
       start: '2031-02-03T15:00:00Z',
-      env: { PENDING_CAP_PER_HOUR: '2' },
+      env: { DATABASE_URL: await ownDatabase('sms_inbound'), PENDING_CAP_PER_HOUR: '2' },
     });
     const cappedApp = await buildApp(capped.deps);
     try {
@@ -422,7 +425,10 @@ describe('settings and operator alerts', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
     const alerted = await harness({
-      env: { OPERATOR_WEBHOOK_URL: `http://127.0.0.1:${port}/hook` },
+      env: {
+        DATABASE_URL: await ownDatabase('sms_inbound'),
+        OPERATOR_WEBHOOK_URL: `http://127.0.0.1:${port}/hook`,
+      },
     });
     const alertApp = await buildApp(alerted.deps);
     try {

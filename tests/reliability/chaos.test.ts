@@ -20,7 +20,9 @@ interface Verdict {
   pgCuts: number;
 }
 
-function runChaos(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runChaos(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', 'tools/chaos.ts', ...args], {
       cwd: process.cwd(),
@@ -37,7 +39,17 @@ function runChaos(args: string[]): Promise<{ code: number | null; stdout: string
 
 describe('chaos', () => {
   it('300 messages through kills, a Redis restart and connection cuts: none twice, none lost, every safety message sent', async () => {
-    const r = await runChaos(['--n', '300', '--json', '--db', 'steady_chaos_test', '--seed', '7', '--timeout', '100']);
+    const r = await runChaos([
+      '--n',
+      '300',
+      '--json',
+      '--db',
+      'steady_chaos_test',
+      '--seed',
+      '7',
+      '--timeout',
+      '100',
+    ]);
     const line = r.stdout.trim().split('\n').pop() ?? '';
     let verdict: Verdict;
     try {

@@ -11,8 +11,8 @@ import { createLog } from '../../src/log.ts';
 import { buildDeps, closeDeps } from '../../src/main.ts';
 import { sendJobId } from '../../src/queues.ts';
 import { startCli, type CliProcess } from '../support/cli-process.ts';
-import { freshPhone } from '../support/db.ts';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testPrefix } from '../support/env.ts';
+import { freshPhone, ownDatabase } from '../support/db.ts';
+import { TEST_REDIS_URL, testPrefix } from '../support/env.ts';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.ts';
 import { MemorySms } from '../support/harness.ts';
 
@@ -25,7 +25,8 @@ beforeAll(async () => {
   fake = await startFakeTwilio();
   env = {
     NODE_ENV: 'test',
-    DATABASE_URL: TEST_DATABASE_URL,
+    // Its own database: another file's sweep must not take the messages this one leaves queued.
+    DATABASE_URL: await ownDatabase('shutdown'),
     REDIS_URL: TEST_REDIS_URL,
     REDIS_PREFIX: testPrefix('shutdown'),
     SMS_TRANSPORT: 'twilio',

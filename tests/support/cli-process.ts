@@ -28,6 +28,7 @@ export function startCli(args: string[], env: Record<string, string>): CliProces
   const started = new Promise<void>(
     (resolve, reject) => ((onStarted = resolve), (onFailed = reject)),
   );
+  started.catch(() => {}); // one-shot commands never log "started"; callers that wait see the error
   createInterface({ input: proc.stdout! }).on('line', (line) => {
     lines.push(line);
     if (line.includes('"msg":"started"')) onStarted();

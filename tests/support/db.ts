@@ -72,3 +72,18 @@ export async function freshPhone(db: Db): Promise<string> {
 export function freshEmail(tag = 'person'): string {
   return `${tag}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.com`;
 }
+
+/**
+ * A database of the test file's own (created and migrated on first use), for tests whose sweeps,
+ * purges or row counts reach across the whole database and would otherwise disturb, or be
+ * disturbed by, other files running beside them.
+ */
+export async function ownDatabase(name: string): Promise<string> {
+  const { ensureDatabase, migrate } = await import('../../src/db/migrate.ts');
+  const { MIGRATIONS_DIR } = await import('../../src/paths.ts');
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/steady_test_${name}`;
+  await ensureDatabase(url.toString());
+  await migrate(url.toString(), MIGRATIONS_DIR);
+  return url.toString();
+}

@@ -22,6 +22,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     PUBLIC_URL: 'https://steady.example.com',
     // The suite runs many times on one database; the SMS-pumping cap has its own test.
     PENDING_CAP_PER_HOUR: '1000000',
+    // Tests play clients at different addresses with X-Forwarded-For, as a proxy would send it.
+    TRUST_PROXY: '1',
     ...overrides,
   });
 }

@@ -186,8 +186,14 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
   }
 
   /** GET Messages.json?To=&From=&PageSize=: what Twilio holds, newest first, one page. */
-  function listMessages(req: http.IncomingMessage, res: http.ServerResponse, sid: string, query: URLSearchParams) {
-    if (!authorized(req, accountSid, authToken)) return sendError(res, { status: 401, code: 20003 });
+  function listMessages(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    sid: string,
+    query: URLSearchParams,
+  ) {
+    if (!authorized(req, accountSid, authToken))
+      return sendError(res, { status: 401, code: 20003 });
     if (sid !== accountSid) return sendError(res, { status: 404, code: 20404 });
     const to = query.get('To');
     const from = query.get('From');

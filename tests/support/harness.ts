@@ -12,7 +12,7 @@ import type { Config } from '../../src/config.ts';
 import type { Deps } from '../../src/deps.ts';
 import { deliver } from '../../src/flows/deliver.ts';
 import { handleInbound } from '../../src/flows/inbound.ts';
-import { createLog } from '../../src/log.ts';
+import { createLog, type Log } from '../../src/log.ts';
 import { buildDeps, closeDeps } from '../../src/main.ts';
 import type { QueueName } from '../../src/queues.ts';
 import { testConfig } from './env.ts';
@@ -47,7 +47,13 @@ export interface Harness {
 }
 
 export async function harness(
-  opts: { start?: string; env?: Record<string, string>; sms?: SmsSender; email?: EmailSender } = {},
+  opts: {
+    start?: string;
+    env?: Record<string, string>;
+    sms?: SmsSender;
+    email?: EmailSender;
+    log?: Log;
+  } = {},
 ): Promise<Harness> {
   const config = testConfig(opts.env);
   const clock = fakeClock(opts.start ?? '2026-05-04T13:00:00Z');
@@ -57,7 +63,7 @@ export async function harness(
     clock,
     sms: opts.sms ?? sms,
     email: opts.email ?? email,
-    log: createLog('silent'),
+    log: opts.log ?? createLog('silent'),
     dbPoolSize: 4,
   });
   // Each harness runs its own copy of the program under a unique key: the scheduler claims only

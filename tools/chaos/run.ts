@@ -82,7 +82,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await freePort(),
   ];
   const redis = await startRedis(redisPort);
-  const cleanups: (() => Promise<unknown>)[] = [() => redis.stop()];
+  // Stopped in this order: the harness's own parts, then every process at once, then Redis.
+  const harnessStops: (() => Promise<unknown>)[] = [];
+  const processStops: (() => Promise<unknown>)[] = [];
   try {
     const fake = spawnChild(
       'fake',
@@ -92,7 +94,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       log,
       (l) => l.startsWith('{"url"'),
     );
-    cleanups.unshift(async () => (fake.kill('SIGTERM'), await fake.exited));
+    processStops.push(async () => (fake.kill('SIGTERM'), await fake.exited));
     const {
       url: fakeUrl,
       accountSid,
@@ -123,11 +125,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const role = (name: string, command: string) =>
       spawnChild(name, 'src/cli.ts', [command], env, log, cliStarted);
     const web = role('web', 'serve');
-    cleanups.unshift(async () => (web.kill('SIGTERM'), await web.exited));
+    processStops.push(async () => (web.kill('SIGTERM'), await web.exited));
     const schedulers = new Fleet((i) => role(`scheduler-${i + 1}`, 'schedule'), 2);
-    cleanups.unshift(() => schedulers.stop(8000));
+    processStops.push(() => schedulers.stop(8000));
     const workers = new Fleet((i) => role(`worker-${i + 1}`, 'work'), 3);
-    cleanups.unshift(() => workers.stop(8000));
+    processStops.push(() => workers.stop(8000));
     await withTimeout(
       Promise.all([web.ready, schedulers.ready(), workers.ready()]),
       90_000,
@@ -147,9 +149,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       log: createLog('warn', openLog(logDir, 'harness.log')),
       dbPoolSize: 3,
     });
-    cleanups.unshift(() => closeDeps(deps));
+    harnessStops.unshift(() => closeDeps(deps));
     const probe = new ProgressProbe(opts.databaseUrl);
-    cleanups.unshift(() => probe.close());
+    harnessStops.unshift(() => probe.close());
 
     const seeded = await seed(opts.databaseUrl, deps.program, opts.n, opts.disclosures);
     const t0 = Date.now();
@@ -157,7 +159,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       `seeded ${opts.n} due subscribers (step ${seeded.step}, ${seeded.timezone}) and ${opts.disclosures} who will write in`,
     );
     const sweeper = startSweeper(deps);
-    cleanups.unshift(() => sweeper.stop());
+    harnessStops.unshift(() => sweeper.stop());
 
     const events = { kills: 0, restarts: 0, redisRestarts: 0, pgCuts: 0, connectionsCut: 0 };
     let progress: Progress = await probe.read();
@@ -260,7 +262,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       logDir,
     };
   } finally {
-    for (const c of cleanups) await c().catch(() => {});
+    for (const stop of harnessStops) await stop().catch(() => {});
+    // SIGTERM to all at once: a graceful shutdown under load is part of the run.
+    await Promise.all(processStops.map((stop) => stop().catch(() => {})));
+    await redis.stop().catch(() => {});
     log.end();
   }
 }

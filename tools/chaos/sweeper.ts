@@ -8,13 +8,21 @@ import type { Deps } from '../../src/deps.ts';
 export const CHAOS_SWEEP: SweepOptions = {
   lostStaleMs: 3_000,
   // Longer than the Twilio client's 10 s timeout: by then the worker holding the row is gone.
-  sendingStaleMs: 15_000,
-  retryStaleMs: 15_000,
+  sendingStaleMs: 12_000,
+  retryStaleMs: 12_000,
 };
 
 export function startSweeper(deps: Deps, everyMs = 1000, opts: SweepOptions = CHAOS_SWEEP) {
   let running = true;
-  const totals = { requeued: 0, inbound: 0, unknown: 0, retried: 0, reconciled: 0, resent: 0, errors: 0 };
+  const totals = {
+    requeued: 0,
+    inbound: 0,
+    unknown: 0,
+    retried: 0,
+    reconciled: 0,
+    resent: 0,
+    errors: 0,
+  };
   const done = (async () => {
     while (running) {
       try {
