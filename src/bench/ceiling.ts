@@ -135,7 +135,7 @@ export async function runCeiling(
     await pool.query('ANALYZE bench_due');
     child = await startChild('ceiling', steadyEnv(env, fake), { profileDir: opts.profileDir });
     const before = await child.usage();
-    const fakeBefore = fake.usage();
+    const fakeBefore = await fake.usage();
     const servicesBefore = serviceCpu();
     const memory = sampleMemory(env.redisUrl);
     const started = Date.now();
@@ -154,7 +154,7 @@ export async function runCeiling(
         throw new Error(`ceiling: only ${done}/${n} sent after ${Math.round(elapsed)} s`);
     }
     const after = await child.usage();
-    const fakeAfter = fake.usage();
+    const fakeAfter = await fake.usage();
     const servicesAfter = serviceCpu();
     const redisPeakBytes = await memory.stop();
     const { rows } = await pool.query<{ first: Date; last: Date }>(

@@ -42,6 +42,15 @@ async function main(): Promise<void> {
         .claimAll(m.n, m.batch)
         .catch((err: unknown) => send({ type: 'failed', message: String(err) }));
     send({ type: 'ready' });
+  } else if (role === 'fake') {
+    // The tests' fake Twilio API (a dev tool: the benchmark needs the full checkout).
+    const { startFakeTwilio } = await import('../../tests/support/fake-twilio.ts');
+    const fake = await startFakeTwilio();
+    stop = () => fake.close();
+    send({
+      type: 'ready',
+      fake: { url: fake.url, accountSid: fake.accountSid, authToken: fake.authToken },
+    });
   } else {
     throw new Error(`unknown role "${role}"`);
   }

@@ -67,6 +67,37 @@ export async function prepareDatabase(env: BenchEnv): Promise<void> {
   }
 }
 
+/** One benchmark at a time per bench database: two would empty each other's tables. Holds a
+ * session lock until `release` (or until the process ends). */
+export async function lockBench(env: BenchEnv): Promise<{ release(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: env.databaseUrl });
+  await client.connect();
+  const { rows } = await client.query<{ ok: boolean }>(
+    "SELECT pg_try_advisory_lock(hashtext('steady-bench')) AS ok",
+  );
+  if (!rows[0]?.ok) {
+    await client.end();
+    const db = new URL(env.databaseUrl).pathname.slice(1);
+    throw new Error(`another benchmark is running on database ${db}; wait for it to finish`);
+  }
+  return { release: () => client.end() };
+}
+
+/** Drops a bench database (the smoke test makes its own each run). */
+export async function dropBenchDatabase(env: BenchEnv): Promise<void> {
+  const url = new URL(env.databaseUrl);
+  const name = url.pathname.slice(1);
+  if (!name.startsWith(BENCH_DATABASE)) throw new Error(`refusing to drop "${name}"`);
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
 export function benchPool(env: BenchEnv, max = 4): pg.Pool {
   return new pg.Pool({ connectionString: env.databaseUrl, max });
 }

@@ -1,7 +1,7 @@
 // The benchmark's process tree: the fake Twilio API and the Steady (or bare pipeline) process run
 // as child processes of the orchestrator, so each one's CPU and memory can be told apart and the
 // orchestrator's own polling does not share their event loops.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,20 +15,6 @@ export interface Usage {
 }
 
 const TICKS = 100; // USER_HZ on Linux
-
-/** CPU and peak RSS of any process from /proc (Linux); null elsewhere or once it has exited. */
-export function procUsage(pid: number): Usage | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-    return { cpuS: ticks / TICKS, rssPeakMb: Number(hwm ?? 0) / 1024 };
-  } catch {
-    return null;
-  }
-}
 
 /** Node flags for a TypeScript child: the tsx loader, plus a CPU profile when asked for. */
 function nodeFlags(profileDir?: string): string[] {
@@ -46,36 +32,20 @@ export interface FakeProcess {
   url: string;
   accountSid: string;
   authToken: string;
-  pid: number;
   /** Requests the fake has answered so far (cheap: for progress). */
   requests(): Promise<number>;
   messages(): Promise<FakeMessage[]>;
-  usage(): Usage | null;
-  stop(): Promise<void>;
+  usage(): Promise<Usage>;
+  stop(): Promise<Usage | null>;
 }
 
-/** Starts tests/support/fake-twilio.ts as its own process and waits for its URL. */
+/** Starts tests/support/fake-twilio.ts in its own process (a `fake` child) and waits for its URL. */
 export async function startFake(opts: { profileDir?: string } = {}): Promise<FakeProcess> {
-  const child = spawn(
-    process.execPath,
-    [...nodeFlags(opts.profileDir), join(ROOT, 'tests', 'support', 'fake-twilio.ts')],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const first = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', resolve);
-    child.once('exit', (code) =>
-      reject(new Error(`fake Twilio exited (${code}) before it started`)),
-    );
-  });
-  const info = JSON.parse(first) as { url: string; accountSid: string; authToken: string };
-  let last: Usage | null = null;
+  const child = await startChild('fake', {}, opts);
+  const info = child.ready.fake;
+  if (!info) throw new Error('fake Twilio started without telling its URL');
   return {
     ...info,
-    pid: child.pid!,
     async requests() {
       const res = await fetch(`${info.url}/_fake/behavior`, { method: 'POST', body: '{}' });
       return ((await res.json()) as { stats: { requests: number } }).stats.requests;
@@ -84,14 +54,8 @@ export async function startFake(opts: { profileDir?: string } = {}): Promise<Fak
       const res = await fetch(`${info.url}/_fake/messages`);
       return (await res.json()) as FakeMessage[];
     },
-    usage() {
-      last = procUsage(child.pid!) ?? last;
-      return last;
-    },
-    async stop() {
-      last = procUsage(child.pid!) ?? last;
-      await stopChild(child);
-    },
+    usage: () => child.usage(),
+    stop: () => child.stop(),
   };
 }
 
@@ -99,14 +63,14 @@ export async function startFake(opts: { profileDir?: string } = {}): Promise<Fak
 export type ToChild =
   { type: 'go'; n: number; batch: number } | { type: 'usage' } | { type: 'stop' };
 export type FromChild =
-  | { type: 'ready'; url?: string }
+  | { type: 'ready'; url?: string; fake?: { url: string; accountSid: string; authToken: string } }
   | { type: 'usage'; cpuS: number; rssPeakMb: number }
   | { type: 'stopped' }
   | { type: 'failed'; message: string };
 
 export interface ChildProcessHandle {
   pid: number;
-  ready: { url?: string };
+  ready: Omit<Extract<FromChild, { type: 'ready' }>, 'type'>;
   send(msg: ToChild): void;
   /** CPU seconds (process.cpuUsage) and peak RSS, reported by the child itself. */
   usage(): Promise<Usage>;
@@ -120,7 +84,7 @@ export interface ChildProcessHandle {
  * (the service's JSON log, at the usual level) is read and dropped, except errors.
  */
 export async function startChild(
-  role: 'steady' | 'ceiling',
+  role: 'steady' | 'ceiling' | 'fake',
   env: Record<string, string>,
   opts: { profileDir?: string } = {},
 ): Promise<ChildProcessHandle> {
@@ -171,7 +135,7 @@ export async function startChild(
   };
   return {
     pid: child.pid!,
-    ready: { url: ready.url },
+    ready: { url: ready.url, fake: ready.fake },
     problems,
     send: (msg) => child.send(msg),
     usage,

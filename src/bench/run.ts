@@ -5,6 +5,7 @@ import { runCeiling, type CeilingResult } from './ceiling.ts';
 import {
   benchPool,
   cleanRedis,
+  lockBench,
   prepareDatabase,
   truncateBenchTables,
   type BenchEnv,
@@ -67,6 +68,7 @@ export async function runBench(env: BenchEnv, opts: BenchOptions): Promise<Bench
   const has = (p: Part) => opts.parts.includes(p);
   progress.update('preparing the bench database');
   await prepareDatabase(env);
+  const lock = await lockBench(env);
   await cleanRedis(env);
   let ceiling: CeilingResult | null = null;
   let steady: SteadyResult | null = null;
@@ -113,6 +115,7 @@ export async function runBench(env: BenchEnv, opts: BenchOptions): Promise<Bench
     const pool = benchPool(env, 1);
     await truncateBenchTables(env, pool).catch(() => {});
     await pool.end();
+    await lock.release();
     progress.done();
   }
   const scaleAt = (size: number) => scale?.steps.find((s) => s.enrolled === size) ?? null;

@@ -79,7 +79,7 @@ export async function runSteady(env: BenchEnv, opts: SteadyOptions): Promise<Ste
       profileDir: opts.profileDir,
     });
     const before = await child.usage();
-    const fakeBefore = fake.usage();
+    const fakeBefore = await fake.usage();
     const servicesBefore = serviceCpu();
 
     // Everyone is due at `due`, a moment after seeding ends; the running scheduler picks them up
@@ -122,7 +122,7 @@ export async function runSteady(env: BenchEnv, opts: SteadyOptions): Promise<Ste
         );
     }
     const after = await child.usage();
-    const fakeAfter = fake.usage();
+    const fakeAfter = await fake.usage();
     const servicesAfter = serviceCpu();
     const redisPeakBytes = await memory.stop();
 

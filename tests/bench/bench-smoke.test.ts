@@ -2,7 +2,7 @@
 // message reached the fake provider exactly once. Not a timed test: the figures are not checked.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { benchEnv } from '../../src/bench/env.ts';
+import { benchEnv, dropBenchDatabase } from '../../src/bench/env.ts';
 import { progress } from '../../src/bench/progress.ts';
 import { runBench } from '../../src/bench/run.ts';
 import { testConfig } from '../support/env.ts';
@@ -32,10 +32,12 @@ describe('bench', () => {
     { timeout: 300_000 },
     async () => {
       const n = 300;
-      // Its own database and prefix: the smoke test never touches a real benchmark's data.
+      // Its own database and prefix, made for this run and dropped after it: a real benchmark's
+      // data is never touched, and two checkouts running the suite at once do not collide.
+      const tag = randomBytes(3).toString('hex');
       const env = benchEnv(testConfig(), {
-        database: 'steady_bench_smoke',
-        prefix: `steadybench-smoke-${randomBytes(3).toString('hex')}`,
+        database: `steady_bench_smoke_${tag}`,
+        prefix: `steadybench-smoke-${tag}`,
       });
       const report = await runBench(env, {
         n,
@@ -45,7 +47,7 @@ describe('bench', () => {
         scaleSizes: [1000, 3000],
         limitRate: 50,
         limitSeconds: 3,
-      });
+      }).finally(() => dropBenchDatabase(env));
       const s = report.summary;
       expect(Object.keys(s)).toEqual(FIELDS);
       for (const field of FIELDS) expect(typeof s[field as keyof typeof s], field).toBe('number');
