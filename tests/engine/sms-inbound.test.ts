@@ -303,6 +303,12 @@ describe('carrier keywords', () => {
 
 describe('replies and safety', () => {
   async function openCheckin(phone: string) {
+    // The number's area code may be Pacific or Hawaii, where the harness clock is quiet hours:
+    // pin the zone so the check-in goes out now instead of being deferred.
+    await h.deps.db.subscriber.updateMany({
+      where: { phone },
+      data: { timezone: 'America/New_York' },
+    });
     const sub = await h.deps.db.subscriber.findFirstOrThrow({
       where: { phone },
       include: { enrollments: true },
