@@ -18,7 +18,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/core/**/*.ts'],
+    files: ['src/core/**/*.ts', 'src/safety/**/*.ts'],
     rules: {
       // The core is pure: time and configuration come in as arguments.
       'no-restricted-properties': [

@@ -17,6 +17,7 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   enroll --phone E164 | --email ADDR [--tz Zone] [--name First] [--confirm]
   simulate --channel sms|email [--replies "4,rough week,..."] [--tz Zone] [--start ISO] [--json]
   classify [--jsonl]              read replies on stdin, print how Steady reads each
+  safety train|eval|export        train the safety model, score labelled sets, export reviews
   content check                   validate messages/ and print SMS encodings and segments
   sms --from E164 "text" [--url URL]
                                   post a signed inbound SMS to the running service, as Twilio would
@@ -83,6 +84,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/simulate.ts')).simulateCommand(config(), rest);
     case 'classify':
       return (await import('./commands/classify.ts')).classifyCommand(rest);
+    case 'safety':
+      return (await import('./commands/safety.ts')).safetyCommand(rest, async () =>
+        (await import('./commands/safety-export.ts')).safetyExport(config(), rest.slice(1)),
+      );
     case 'content': {
       if (rest[0] !== 'check') throw new UsageError('Did you mean `content check`?');
       const { checkContent } = await import('./content/check.ts');

@@ -125,6 +125,9 @@ const schema = z.object({
   REPLY_ENCRYPTION_KEYS: keyList.prefault(DEV_KEY),
   OPERATOR_EMAIL: z.string().email().optional(),
   OPERATOR_WEBHOOK_URL: url(['http:', 'https:']).optional(),
+  // An optional second safety reader: POST {text, lang, channel} -> {abuse, self_harm}.
+  SAFETY_READER_URL: url(['http:', 'https:']).optional(),
+  SAFETY_READER_TIMEOUT_MS: int(50, 10000).default(800),
   RETENTION_DAYS: int(1, 3650).default(90),
   SEND_CONCURRENCY: int(1, 1000).default(50),
   SCHEDULER_BATCH: int(1, 10000).default(500),
@@ -209,6 +212,8 @@ export interface Config {
   encryptionKeys: { id: string; key: Buffer }[];
   operatorEmail?: string;
   operatorWebhookUrl?: string;
+  safetyReaderUrl?: string;
+  safetyReaderTimeoutMs: number;
   retentionDays: number;
   sendConcurrency: number;
   schedulerBatch: number;
@@ -295,6 +300,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     encryptionKeys: e.REPLY_ENCRYPTION_KEYS,
     operatorEmail: e.OPERATOR_EMAIL,
     operatorWebhookUrl: e.OPERATOR_WEBHOOK_URL,
+    safetyReaderUrl: e.SAFETY_READER_URL,
+    safetyReaderTimeoutMs: e.SAFETY_READER_TIMEOUT_MS,
     retentionDays: e.RETENTION_DAYS,
     sendConcurrency: e.SEND_CONCURRENCY,
     schedulerBatch: e.SCHEDULER_BATCH,

@@ -4,7 +4,7 @@ import type { EmailSender, SmsSender } from './channels/port.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Content, Program } from './content/types.ts';
-import type { CompiledSafety } from './core/safety.ts';
+import type { SafetyScreener } from './safety/screen.ts';
 import type { Db } from './db/client.ts';
 import type { Log } from './log.ts';
 import type { Queues } from './queues.ts';
@@ -20,5 +20,5 @@ export interface Deps {
   log: Log;
   content: Content;
   program: Program;
-  safety: CompiledSafety;
+  safety: SafetyScreener;
 }

@@ -8,7 +8,7 @@ import { twilioSms } from './channels/twilio.ts';
 import { scaledClock, systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { loadContent } from './content/load.ts';
-import { compileSafety } from './core/safety.ts';
+import { loadScreener } from './safety/load.ts';
 import { createDb, type Db } from './db/client.ts';
 import type { Deps } from './deps.ts';
 import { createLog, type Log } from './log.ts';
@@ -97,7 +97,7 @@ export async function buildDeps(config: Config, opts: BuildOptions = {}): Promis
     throw new StartupError(
       `PROGRAM=${config.program} is not in messages/ (have: ${Object.keys(content.programs).join(', ')})`,
     );
-  const safety = compileSafety(content.safety);
+  const safety = await loadScreener(content.safety, MESSAGES_DIR);
   const db = createDb(config.databaseUrl, { max: opts.dbPoolSize ?? 10 });
   const redis = new Redis(config.redisUrl, {
     maxRetriesPerRequest: 2,

@@ -46,6 +46,8 @@ export const keywordSetSchema = z.object({
   resume: wordList,
   yes: wordList,
   join: wordList,
+  /** Asks for the private support options (the discreet check-in offers it). */
+  safe: wordList.default([]),
   stopPhrases: wordList.default([]),
 });
 

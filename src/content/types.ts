@@ -49,6 +49,8 @@ export interface KeywordSet {
   resume: string[];
   yes: string[];
   join: string[];
+  /** Asks for the private support options (the `ask` check-in offers it). */
+  safe: string[];
   /** Phrases that mean stop even though they are not one word, e.g. "stop texting me". */
   stopPhrases: string[];
 }

@@ -2,6 +2,7 @@
 // "about 4 msgs/week for 7 weeks" stays true when program.yaml changes, and support numbers
 // come from safety.yaml by country.
 import type { Content, Program, SafetyCategory, SafetyResources } from './types.ts';
+import { resourcesFor } from '../safety/resources.ts';
 
 export interface ProgramVars {
   programName: string;
@@ -26,13 +27,7 @@ export function resourceCategoryFor(messageKey: string): SafetyCategory {
   return messageKey === 'safety_self_harm' ? 'self_harm' : 'abuse';
 }
 
-/** The resources for a country ("US"), falling back to "default". */
-export function resourcesFor(
-  resources: Record<string, SafetyResources>,
-  country: string,
-): SafetyResources | undefined {
-  return resources[country.toUpperCase()] ?? resources.default;
-}
+export { resourcesFor };
 
 export interface ResourceVars {
   /** One resource per line. */

@@ -7,7 +7,8 @@ import { stripQuotedReply } from './email-reply.ts';
 import { matchKeyword, type KeywordMatch } from './keywords.ts';
 import { foldText } from './normalize.ts';
 import { readRating } from './rating.ts';
-import { screenText, type CompiledSafety } from './safety.ts';
+import type { Band } from '../safety/bands.ts';
+import { screenReply, type SafetyScreener } from '../safety/screen.ts';
 
 export type ReplyIntent =
   | 'stop'
@@ -17,6 +18,7 @@ export type ReplyIntent =
   | 'resume'
   | 'yes'
   | 'join'
+  | 'safe'
   | 'settings'
   | 'rating'
   | 'question'
@@ -25,7 +27,18 @@ export type ReplyIntent =
 export interface Reading {
   intent: ReplyIntent;
   rating: number | null;
+  /** Categories that act: each gets its safety message, and advice is held. */
   safety: SafetyCategory[];
+  /** act / ask / none (src/safety/bands.ts). */
+  band: Band;
+  /** Categories behind an `ask`. */
+  concern: SafetyCategory[];
+  /** Calibrated probability of current danger, per category. */
+  risk: Record<SafetyCategory, number>;
+  /** Calibrated probability of any concern (act or ask), per category. */
+  concernRisk: Record<SafetyCategory, number>;
+  /** With `explain`: what drove the score (may quote the person's words; never logged). */
+  why: string[];
   matched: string[];
   pauseDays?: number;
   timezone?: string;
@@ -37,11 +50,13 @@ export interface Reading {
 export interface ReadContext {
   channel: 'sms' | 'email';
   keywords: Record<string, KeywordSet>;
-  safety: CompiledSafety;
+  safety: SafetyScreener;
+  /** Keep the features that drove the safety score (for the operator's review). */
+  explain?: boolean;
 }
 
 // Email replies often end with a sign-off ("Stop\n\nThanks,\nAna"); a keyword is read without
-// it. Safety still reads the whole new text.
+// it. Safety reads the whole new text, footers and signature blocks included (safety/normalize.ts).
 const CLOSING =
   /^(?:thanks|thank you|thx|best|regards|best regards|kind regards|cheers|love|xo+|x+|gracias|saludos|un saludo|atentamente|besos)[\s,.!]*$/i;
 const NAME = /^-?\s*\p{Lu}[\p{L}'.-]*(?:\s+\p{Lu}[\p{L}'.-]*){0,2}[\s,.]*$/u;
@@ -102,8 +117,15 @@ function fromKeyword(match: KeywordMatch): Partial<Reading> {
 /** Reads one inbound reply. Pure: the same text and context always give the same reading. */
 export function readReply(text: string, ctx: ReadContext): Reading {
   const body = ctx.channel === 'email' ? stripQuotedReply(text) : text;
-  const screen = screenText(body, ctx.safety);
-  const base = { safety: screen.categories };
+  const screen = screenReply(text, ctx.channel, ctx.safety, { explain: ctx.explain ?? false });
+  const base = {
+    safety: screen.band === 'act' ? screen.categories : [],
+    band: screen.band,
+    concern: screen.concern,
+    risk: screen.risk,
+    concernRisk: screen.concernRisk,
+    why: screen.why,
+  };
 
   const keyword =
     matchKeyword(body, ctx.keywords) ??

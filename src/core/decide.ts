@@ -20,6 +20,10 @@ export interface ReplyContext {
   openCheckin: { id: string } | null;
   /** Safety categories already answered in the last 24 hours. */
   safetySentRecently: SafetyCategory[];
+  /** Whether the discreet check-in (band ask) went out in the last 24 hours. */
+  safetyCheckSentRecently: boolean;
+  /** Categories of this person's `ask` flags of the last 14 days (what SAFE answers). */
+  recentConcern: SafetyCategory[];
   /** Whether an unknown number already got the how-to-join text in the last 24 hours. */
   howToJoinSentRecently: boolean;
   /** Whether this number already got an opt-in confirmation in the last 24 hours. */
@@ -36,7 +40,14 @@ export type Action =
   | { kind: 'answerCheckin'; checkinId: string; rating: number | null }
   | { kind: 'lowRating'; run: number }
   | { kind: 'addEarlyStep' }
-  | { kind: 'flag'; category: SafetyCategory; matched: string[] }
+  | {
+      kind: 'flag';
+      category: SafetyCategory;
+      band: 'act' | 'ask';
+      matched: string[];
+      risk: number;
+      why: string[];
+    }
   | { kind: 'hold' }
   | { kind: 'send'; template: string; message: 'system' | 'safety'; vars?: Record<string, string> };
 
@@ -54,14 +65,16 @@ export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
 
   // 1. Safety, before anything else.
   const danger = reading.safety;
+  const flag = (category: SafetyCategory, band: 'act' | 'ask'): Action => ({
+    kind: 'flag',
+    category,
+    band,
+    matched: reading.matched.filter((m) => m.startsWith(category + ':')),
+    risk: reading.risk[category],
+    why: reading.why,
+  });
   if (danger.length > 0) {
-    for (const category of danger) {
-      actions.push({
-        kind: 'flag',
-        category,
-        matched: reading.matched.filter((m) => m.startsWith(category + ':')),
-      });
-    }
+    for (const category of danger) actions.push(flag(category, 'act'));
     if (known && ctx.enrollment && ['active', 'paused'].includes(ctx.enrollment.state))
       actions.push({ kind: 'hold' });
     // Answer each category at most once a day, unless it is new. A stopped person asked us to
@@ -74,6 +87,22 @@ export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
           actions.push({ kind: 'send', template: `safety_${category}`, message: 'safety' });
       }
     }
+  }
+  // An `ask`: a discreet check-in that offers support (reply SAFE), an item for an operator to
+  // review, and no hold: the person may be fine, and the program goes on.
+  if (reading.band === 'ask') {
+    for (const category of reading.concern) actions.push(flag(category, 'ask'));
+    if ((!known || known.status !== 'stopped') && !ctx.safetyCheckSentRecently)
+      actions.push({ kind: 'send', template: 'safety_check', message: 'safety' });
+  }
+  // SAFE (offered by that check-in, but anyone may send it): the private support options.
+  if (reading.intent === 'safe' && (!known || known.status !== 'stopped')) {
+    const categories: SafetyCategory[] = ctx.recentConcern.length ? ctx.recentConcern : ['abuse'];
+    for (const category of ['self_harm', 'abuse'] as const) {
+      if (categories.includes(category) && !danger.includes(category))
+        actions.push({ kind: 'send', template: `safety_${category}`, message: 'safety' });
+    }
+    return actions;
   }
   const answeredSafety = actions.some((a) => a.kind === 'send');
 
@@ -181,7 +210,7 @@ export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
       actions.push({ kind: 'addEarlyStep' });
   }
   // After a disclosure the safety message is the answer; a cheerful acknowledgement would jar.
-  if (!answeredSafety && danger.length === 0)
+  if (!answeredSafety && reading.band === 'none')
     actions.push({ kind: 'send', template: ack(rating), message: 'system' });
   return actions;
 }

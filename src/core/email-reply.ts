@@ -48,7 +48,7 @@ function startsOutlookBlock(lines: string[], i: number): boolean {
 
 const isQuoted = (line: string) => /^\s*>/.test(line);
 
-function applyLineRules(text: string): string {
+function applyLineRules(text: string, keepFooters: boolean): string {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   const kept: string[] = [];
   let inSignature = false;
@@ -67,6 +67,10 @@ function applyLineRules(text: string): string {
     }
     if (isQuoted(line)) {
       inSignature = false;
+      continue;
+    }
+    if (keepFooters) {
+      kept.push(line);
       continue;
     }
     if (SIGNATURE_RULE.test(line)) {
@@ -88,9 +92,13 @@ function dropLibraryQuotes(text: string): string {
     .join('\n');
 }
 
-/** The new text of an email reply, without the quoted earlier message or mail-app footers. */
-export function stripQuotedReply(text: string): string {
-  const mine = applyLineRules(text);
+/**
+ * The new text of an email reply, without the quoted earlier message. Keywords and ratings are
+ * read without the mail-app footers too ("--" signature blocks, "Sent from my iPhone"); the safety
+ * screen reads them (`keepFooters`), since a person may write a disclosure below a sign-off.
+ */
+export function stripQuotedReply(text: string, opts: { keepFooters?: boolean } = {}): string {
+  const mine = applyLineRules(text, opts.keepFooters ?? false);
   return dropLibraryQuotes(mine)
     .replace(/[ \t]+$/gm, '')
     .replace(/\n{3,}/g, '\n\n')

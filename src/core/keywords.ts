@@ -6,7 +6,8 @@
 import type { KeywordSet } from '../content/types.ts';
 import { foldText } from './normalize.ts';
 
-export type KeywordCommand = 'stop' | 'start' | 'help' | 'pause' | 'resume' | 'yes' | 'join';
+export type KeywordCommand =
+  'stop' | 'start' | 'help' | 'pause' | 'resume' | 'yes' | 'join' | 'safe';
 
 export type KeywordMatch =
   | { command: KeywordCommand; locale: string; days?: number }
@@ -20,6 +21,7 @@ const COMMANDS: readonly KeywordCommand[] = [
   'resume',
   'yes',
   'join',
+  'safe',
 ];
 
 /** Longest pause a person can ask for with "PAUSE n"; larger numbers pause for the default. */

@@ -15,6 +15,7 @@ import { createOutbound, enqueueSends, type QueuedSend } from './outbound.ts';
 import { notifyOperators } from './notify.ts';
 import { isSuppressed } from './erase.ts';
 import { metrics } from '../metrics.ts';
+import { encryptText } from '../security/crypto.ts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -49,6 +50,7 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
     let enrollment = input.enrollment;
     const sends: QueuedSend[] = [];
     const flagged: string[] = [];
+    const asked: string[] = [];
     // Consent evidence: what the person sent and when. For a keyword the whole message is the
     // keyword, so it is kept; free text never is (it may be sensitive).
     const isKeyword = ['stop', 'start', 'yes', 'join', 'pause', 'resume', 'help'].includes(
@@ -69,7 +71,7 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
           if (sub) break;
           // An erased contact is never messaged again, even if the number texts JOIN.
           if (m.fromAddr && (await isSuppressed(deps, m.fromAddr)))
-            return { actions: [], sends: [], flagged };
+            return { actions: [], sends: [], flagged, asked };
           const recent = await tx.subscriber.count({
             where: { status: 'pending', createdAt: { gte: new Date(now.getTime() - 3600_000) } },
           });
@@ -79,7 +81,7 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
               { cap: config.pendingCapPerHour },
               'new-number cap reached: JOIN ignored (possible SMS pumping)',
             );
-            return { actions: [], sends: [], flagged };
+            return { actions: [], sends: [], flagged, asked };
           }
           sub = await tx.subscriber.create({
             data: {
@@ -170,12 +172,19 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
                 enrollmentId: enrollment?.id ?? null,
                 messageId: m.id,
                 category: a.category,
+                band: a.band,
                 matched: a.matched,
+                risk: a.risk,
+                // "why" may quote the person's words: encrypted like the reply itself.
+                whyEnc: a.why.length
+                  ? encryptText(config.encryptionKeys, JSON.stringify(a.why))
+                  : null,
                 createdAt: now,
               },
             });
           }
-          flagged.push(a.category);
+          if (a.band === 'act') flagged.push(a.category);
+          else asked.push(a.category);
           break;
         case 'hold':
           if (enrollment)
@@ -206,10 +215,15 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
         }
       }
     }
-    return { actions: actions.map((a) => a.kind), sends, flagged };
+    return { actions: actions.map((a) => a.kind), sends, flagged, asked };
   });
   if (!result) return null;
   await enqueueSends(deps.queues, result.sends, now);
+  metrics.inc('steady_safety_bands_total', { band: reading.band });
+  if (result.asked.length) {
+    metrics.inc('steady_safety_asks_total', { category: result.asked.join('+') });
+    log.info({ messageId: m.id, categories: result.asked }, 'safety check-in sent (ask)');
+  }
   if (result.flagged.length) {
     const contact = m.channel === 'sms' ? maskPhone(m.fromAddr ?? '') : maskEmail(m.fromAddr ?? '');
     metrics.inc('steady_safety_flags_total', { category: result.flagged.join('+') });

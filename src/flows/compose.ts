@@ -6,6 +6,7 @@ import { renderEmail, renderSms } from '../core/render.ts';
 import type { Config } from '../config.ts';
 import { replyAddress } from '../security/reply-address.ts';
 import { signToken } from '../security/tokens.ts';
+import { resourcesFor as resourcesOf } from '../safety/resources.ts';
 
 export interface ComposeInput {
   message: { id: string; template: string | null; vars: unknown; kind: string };
@@ -22,10 +23,7 @@ export interface ComposeInput {
 export class MissingContentError extends Error {}
 
 export function resourcesFor(content: Content, country: string | null): SafetyResources {
-  const r =
-    (country && content.resources[country]) ||
-    content.resources['default'] ||
-    content.resources['US'];
+  const r = resourcesOf(content.resources, country);
   if (!r) throw new MissingContentError('messages/safety.yaml has no resources for "default"');
   return r;
 }

@@ -8,6 +8,7 @@ import { decryptText, encryptText } from '../security/crypto.ts';
 import { readReply } from '../core/classify.ts';
 import { decideReply, type ReplyContext } from '../core/decide.ts';
 import { applyActions, type ApplyResult } from './apply-actions.ts';
+import { withSecondReader } from './second-reader.ts';
 import type { SafetyCategory } from '../content/types.ts';
 
 export interface InboundInput {
@@ -85,11 +86,17 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
   const m = await db.message.findUnique({ where: { id: messageId } });
   if (!m || m.direction !== 'in' || m.processedAt || !m.bodyEnc) return null;
   const text = decryptText(config.encryptionKeys, m.bodyEnc);
-  const reading = readReply(text, {
-    channel: m.channel,
-    keywords: deps.content.keywords,
-    safety: deps.safety,
-  });
+  const reading = await withSecondReader(
+    deps,
+    readReply(text, {
+      channel: m.channel,
+      keywords: deps.content.keywords,
+      safety: deps.safety,
+      explain: true,
+    }),
+    text,
+    m.channel,
+  );
   const now = clock.now();
   const since = new Date(now.getTime() - DAY);
 
@@ -100,7 +107,7 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
       })
     : null;
   const enrollment = sub?.enrollments[0] ?? null;
-  const [checkin, recentSafety, recentSystem, lowStepSent] = await Promise.all([
+  const [checkin, recentSafety, recentSystem, lowStepSent, recentAsks] = await Promise.all([
     enrollment
       ? db.checkin.findFirst({
           where: {
@@ -138,6 +145,12 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
           where: { enrollmentId: enrollment.id, step: deps.program.lowRatingStep },
         })
       : 0,
+    sub
+      ? db.safetyFlag.findMany({
+          where: { subscriberId: sub.id, band: 'ask', createdAt: { gte: new Date(now.getTime() - 14 * DAY) } },
+          select: { category: true },
+        })
+      : [],
   ]);
   const ctx: ReplyContext = {
     subscriber: sub ? { status: sub.status } : null,
@@ -149,9 +162,11 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
         }
       : null,
     openCheckin: checkin,
-    safetySentRecently: recentSafety.map(
-      (r) => (r.template ?? '').replace('safety_', '') as SafetyCategory,
-    ),
+    safetySentRecently: recentSafety
+      .map((r) => (r.template ?? '').replace('safety_', ''))
+      .filter((c): c is SafetyCategory => c === 'abuse' || c === 'self_harm'),
+    safetyCheckSentRecently: recentSafety.some((r) => r.template === 'safety_check'),
+    recentConcern: [...new Set(recentAsks.map((f) => f.category))],
     howToJoinSentRecently: recentSystem.some((r) => r.template === 'how_to_join'),
     optinSentRecently: recentSystem.some((r) => r.template === 'optin_confirm'),
   };

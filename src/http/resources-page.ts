@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SafetyResources } from '../content/types.ts';
 import type { Deps } from '../deps.ts';
 import { esc, page } from './html.ts';
+import { resourcesFor } from '../safety/resources.ts';
 
 /** Phone numbers and web addresses in a resource line become links a phone can open directly. */
 export function linkify(line: string): string {
@@ -27,16 +28,9 @@ export function linkify(line: string): string {
     );
 }
 
-export function resourcesFor(
-  deps: Pick<Deps, 'content'>,
-  country: string,
-): SafetyResources | undefined {
-  return deps.content.resources[country] ?? deps.content.resources.default;
-}
-
 export async function resourcesPage(app: FastifyInstance, deps: Deps): Promise<void> {
   app.get('/resources', async (_req, reply) => {
-    const r = resourcesFor(deps, deps.config.defaultCountry);
+    const r = resourcesFor(deps.content.resources, deps.config.defaultCountry);
     const list = (lines: string[] | undefined) =>
       lines?.length
         ? `<ul>${lines.map((l) => `<li>${linkify(l)}</li>`).join('')}</ul>`

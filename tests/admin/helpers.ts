@@ -1,4 +1,5 @@
 // Shared set-up for console tests: real Deps (test database, fresh Redis prefix, fake clock), the
+// real adapters to the local fake Twilio API and SMTP listener (workers started on demand), the
 // app with the real route modules, a signed-in browser's cookie jar, and a person with a flagged
 // reply written straight to the database (so these tests do not depend on the classifier).
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
@@ -6,10 +7,28 @@ import { buildApp, type RouteModule } from '../../src/http/app.ts';
 import { routeModules } from '../../src/http/modules.ts';
 import { encryptText } from '../../src/security/crypto.ts';
 import type { Db } from '../../src/db/client.ts';
+import type {
+  EmailSender,
+  OutgoingEmail,
+  OutgoingSms,
+  SmsSender,
+} from '../../src/channels/port.ts';
 import { harness, type Harness } from '../support/harness.ts';
 
 export interface ConsoleTestbed extends Harness {
   app: FastifyInstance;
+  /** What the real adapters were asked to send (their `kind` included), as well as sent. */
+  sms: { sent: OutgoingSms[] };
+  email: { sent: OutgoingEmail[] };
+  /** Starts the real workers (console tests run without them) and waits for the queues to settle. */
+  drain(): Promise<void>;
+}
+
+/** Keeps a copy of each message handed to a real adapter, then sends it through that adapter. */
+function recording<S extends SmsSender | EmailSender>(sender: S, sent: unknown[]): S {
+  return Object.assign(Object.create(sender) as S, {
+    send: (m: never) => (sent.push(m), sender.send(m)),
+  });
 }
 
 // Area codes no other test file uses, with the fictional 555-01XX lines: freshPhone (tests/support)
@@ -52,7 +71,13 @@ export async function consolePhone(db: Db): Promise<string> {
 export async function consoleTestbed(
   opts: Parameters<typeof harness>[0] & { before?: RouteModule[] } = {},
 ): Promise<ConsoleTestbed> {
-  const h = await harness(opts);
+  // Console tests are about pages and the rows and jobs they write, so the workers start only
+  // when a test asks for delivery (drain).
+  const h = await harness({ workers: false, ...opts });
+  const sms = { sent: [] as OutgoingSms[] };
+  const email = { sent: [] as OutgoingEmail[] };
+  h.deps.sms = recording(h.deps.sms, sms.sent);
+  h.deps.email = recording(h.deps.email, email.sent);
   // People left by earlier runs (an hour old: never those of a file running now).
   await h.deps.db.subscriber.deleteMany({
     where: { phone: { in: POOL }, createdAt: { lt: new Date(Date.now() - 3600_000) } },
@@ -61,6 +86,12 @@ export async function consoleTestbed(
   const closeHarness = h.close;
   return Object.assign(h, {
     app,
+    sms,
+    email,
+    async drain() {
+      h.startWorkers();
+      await h.settle();
+    },
     async close() {
       await app.close();
       await closeHarness();
@@ -173,8 +204,20 @@ export async function signIn(t: ConsoleTestbed, token = t.config.adminToken): Pr
 
 export const DISCLOSURE = "2. he took my phone again and said he'd hurt me if I text you";
 
-/** An active SMS subscriber on a safety hold with one flagged, encrypted reply. */
-export async function flaggedSubscriber(t: Harness, text = DISCLOSURE) {
+export interface FlagOptions {
+  band?: 'act' | 'ask';
+  category?: 'abuse' | 'self_harm';
+  risk?: number;
+  /** Stored encrypted, as the inbound flow stores it. */
+  why?: string[];
+  /** Defaults to safety_hold for an `act` flag and active for an `ask` one (no hold). */
+  state?: 'active' | 'paused' | 'safety_hold';
+}
+
+/** An SMS subscriber with one flagged, encrypted reply: by default an `act` flag with a hold. */
+export async function flaggedSubscriber(t: Harness, text = DISCLOSURE, opts: FlagOptions = {}) {
+  const band = opts.band ?? 'act';
+  const category = opts.category ?? 'abuse';
   const { db } = t.deps;
   const phone = await consolePhone(db);
   const sub = await db.subscriber.create({
@@ -185,7 +228,7 @@ export async function flaggedSubscriber(t: Harness, text = DISCLOSURE) {
       subscriberId: sub.id,
       program: t.deps.program.key,
       channel: 'sms',
-      state: 'safety_hold',
+      state: opts.state ?? (band === 'act' ? 'safety_hold' : 'active'),
       nextStep: 'w1-d3',
       startedAt: new Date(),
     },
@@ -207,8 +250,11 @@ export async function flaggedSubscriber(t: Harness, text = DISCLOSURE) {
       subscriberId: sub.id,
       enrollmentId: enrollment.id,
       messageId: message.id,
-      category: 'abuse',
-      matched: ['abuse:threat'],
+      category,
+      matched: [`${category}:threat`],
+      band,
+      risk: opts.risk ?? 0,
+      whyEnc: opts.why ? encryptText(t.config.encryptionKeys, JSON.stringify(opts.why)) : null,
     },
   });
   return { phone, sub, enrollment, message, flag };

@@ -3,14 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { KeywordSet } from '../../src/content/types.ts';
 import { isQuestion, readReply, type ReadContext } from '../../src/core/classify.ts';
-import { compileSafety } from '../../src/core/safety.ts';
+import { loadSafetyModel } from '../../src/safety/load.ts';
+import { compileRules } from '../../src/safety/rules.ts';
 
 const load = (file: string): unknown =>
   parse(readFileSync(new URL(`../../messages/${file}`, import.meta.url), 'utf8'));
 const sms: ReadContext = {
   channel: 'sms',
   keywords: load('keywords.yaml') as Record<string, KeywordSet>,
-  safety: compileSafety(load('safety.yaml')),
+  safety: {
+    rules: compileRules(load('safety.yaml')),
+    model: await loadSafetyModel(new URL('../../messages', import.meta.url).pathname),
+  },
 };
 const email: ReadContext = { ...sms, channel: 'email' };
 
@@ -66,10 +70,12 @@ describe('readReply (sms)', () => {
 
   it('screens keywords too', () => {
     const reading = readReply('STOP', sms);
-    expect(reading).toEqual({
+    expect(reading).toMatchObject({
       intent: 'stop',
       rating: null,
       safety: [],
+      band: 'none',
+      concern: [],
       matched: ['keyword:stop'],
       locale: 'en',
     });

@@ -16,6 +16,8 @@ nav.top form{margin-left:auto}
 .badge{display:inline-block;font-size:.85rem;font-weight:600;padding:.1rem .5rem;border-radius:999px;background:#eef2f6;color:#1d2330}
 .badge.abuse{background:#fde8e6;color:#7a1a12}.badge.self_harm{background:#f1e8fb;color:#4a1f73}
 .badge.open{background:#fff4e5;color:#7a3e00}
+.badge.band-act{background:#b42318;color:#fff}.badge.band-ask{background:#fff4e5;color:#7a3e00;border:1px solid #b54708}
+.why{margin:.25rem 0 .5rem}.why ul{margin:.25rem 0;padding-left:1.25rem}
 .actions{display:flex;flex-wrap:wrap;gap:.75rem;align-items:flex-end;margin-top:.75rem}
 .actions form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end}
 .actions label{margin:0 0 .25rem;font-weight:600}.actions input{width:16rem;max-width:100%}
@@ -98,6 +100,11 @@ export function backTo(reply: FastifyReply, path: string, done: string) {
 // Only these notes are shown, so a crafted link cannot put words on a console page.
 export const NOTICES: Record<string, string> = {
   acknowledged: 'Flag acknowledged.',
+  'marked-safe':
+    "Marked safe. A safety hold, if any, stays until cleared on the person's page (Clear hold and resume).",
+  'marked-danger': 'Marked danger. Steady had already acted on this reply.',
+  escalated:
+    'Marked danger: the safety message is on its way, program messages are held and operators alerted.',
   'hold-cleared': 'Safety hold cleared: the program resumes from tomorrow.',
   stopped: 'Subscriber stopped: nothing more will be sent.',
   paused: 'Subscriber paused.',
@@ -112,6 +119,7 @@ export const FAILURES: Record<string, string> = {
   not_active: 'Only an active enrollment can be paused.',
   not_paused: 'The enrollment is neither paused nor on a safety hold.',
   not_on_hold: 'The enrollment is not on a safety hold.',
+  already_decided: 'That flag already has a decision (another operator may have made it).',
   erase_unavailable: 'Erasing is not available in this version.',
 };
 

@@ -1,6 +1,7 @@
 // Reading a person's own words. Reply text is stored encrypted and no console page contains it:
 // an operator asks for one message at a time (a POST with the CSRF token), and each time leaves an
-// audit event and a log line that say who looked at which message, never what it said.
+// audit event and a log line that say who looked at which message, never what it said. A flag's
+// "why" (the features that drove its score) may quote the reply, so it is shown only here, with it.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.ts';
 import { decryptText } from '../../security/crypto.ts';
@@ -11,7 +12,24 @@ import { sessionOf } from './session.ts';
 const UUID = /^[0-9a-f-]{36}$/;
 
 export type RevealResult =
-  { ok: true; text: string } | { ok: false; status: number; message: string };
+  { ok: true; text: string; why?: string[] } | { ok: false; status: number; message: string };
+
+/** A flag's encrypted "why" list; null when it cannot be read with the configured keys. */
+function decryptWhy(
+  deps: Pick<Deps, 'config' | 'log'>,
+  flagId: string,
+  whyEnc: string | null,
+): string[] | null {
+  if (!whyEnc) return [];
+  try {
+    const why: unknown = JSON.parse(decryptText(deps.config.encryptionKeys, whyEnc));
+    if (Array.isArray(why) && why.every((w) => typeof w === 'string')) return why;
+    throw new Error('not a list of strings');
+  } catch (err) {
+    deps.log.error({ flagId, err: (err as Error).message }, 'flag reasons could not be read');
+    return null;
+  }
+}
 
 export async function revealMessage(
   deps: Pick<Deps, 'db' | 'config' | 'log'>,
@@ -61,13 +79,13 @@ function answer(req: FastifyRequest, reply: FastifyReply, r: RevealResult) {
   reply.header('Cache-Control', 'no-store');
   if (/application\/json/.test(req.headers.accept ?? '')) {
     return r.ok
-      ? reply.send({ text: r.text })
+      ? reply.send(r.why ? { text: r.text, why: r.why } : { text: r.text })
       : reply.code(r.status).send({ error: 'not_available', message: r.message });
   }
   // No Referer arrives (Referrer-Policy: no-referrer), so "back" is the review page.
   const back = '/admin';
   const body = r.ok
-    ? `<h1>Reply</h1><blockquote class="reply">${esc(r.text)}</blockquote><p><a href="${esc(back)}">Back</a></p>`
+    ? `<h1>Reply</h1><blockquote class="reply">${esc(r.text)}</blockquote>${whyList(r.why)}<p><a href="${esc(back)}">Back</a></p>`
     : `<h1>Reply</h1><p>${esc(r.message)}</p><p><a href="${esc(back)}">Back</a></p>`;
   return sendPage(
     reply,
@@ -82,7 +100,7 @@ export async function revealRoutes(app: FastifyInstance, deps: Deps): Promise<vo
     const flag = UUID.test(id)
       ? await deps.db.safetyFlag.findUnique({
           where: { id },
-          select: { id: true, messageId: true },
+          select: { id: true, messageId: true, whyEnc: true },
         })
       : null;
     if (!flag?.messageId)
@@ -91,15 +109,20 @@ export async function revealRoutes(app: FastifyInstance, deps: Deps): Promise<vo
         status: 404,
         message: 'No reply is attached to this flag.',
       });
-    return answer(
-      req,
-      reply,
-      await revealMessage(deps, flag.messageId, {
-        actor: sessionOf(req).actor,
-        action: 'flag.reveal',
-        target: flag.id,
-      }),
-    );
+    // Read before the reveal is recorded, so a failure shows nothing and records nothing.
+    const why = decryptWhy(deps, flag.id, flag.whyEnc);
+    if (!why)
+      return answer(req, reply, {
+        ok: false,
+        status: 500,
+        message: 'The reasons for this flag cannot be decrypted with the configured keys.',
+      });
+    const r = await revealMessage(deps, flag.messageId, {
+      actor: sessionOf(req).actor,
+      action: 'flag.reveal',
+      target: flag.id,
+    });
+    return answer(req, reply, r.ok ? { ...r, why } : r);
   });
 
   app.post('/messages/:id/reveal', async (req, reply) => {
@@ -114,6 +137,11 @@ export async function revealRoutes(app: FastifyInstance, deps: Deps): Promise<vo
       }),
     );
   });
+}
+
+function whyList(why: string[] | undefined): string {
+  if (!why?.length) return '';
+  return `<div class="why"><strong>Why it was flagged</strong><ul>${why.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>`;
 }
 
 /** The button and the script that swaps it for the text; the form works without the script. */
@@ -137,7 +165,24 @@ document.addEventListener('submit', function (e) {
       q.className = 'reply';
       q.tabIndex = -1;
       q.textContent = res.ok ? res.j.text : (res.j.message || 'Could not open this reply.');
-      form.replaceWith(q);
+      var out = document.createElement('div');
+      out.appendChild(q);
+      if (res.ok && res.j.why && res.j.why.length) {
+        var why = document.createElement('div');
+        why.className = 'why';
+        var title = document.createElement('strong');
+        title.textContent = 'Why it was flagged';
+        var list = document.createElement('ul');
+        res.j.why.forEach(function (w) {
+          var li = document.createElement('li');
+          li.textContent = w;
+          list.appendChild(li);
+        });
+        why.appendChild(title);
+        why.appendChild(list);
+        out.appendChild(why);
+      }
+      form.replaceWith(out);
       q.focus();
     })
     .catch(function () { button.disabled = false; });

@@ -1,9 +1,11 @@
-// The safety review: the console's landing page. Open flags come first, newest first, with only
-// what triage needs (category, time, channel, masked contact); the person's words stay hidden
-// until an operator chooses to read them. Every action on a flag is audited.
+// The safety review: the console's landing page. Open flags come first, highest risk first, with
+// only what triage needs (band, risk, category, rules, time, channel, masked contact); the
+// person's words, and the features that drove the score (which may quote them), stay hidden until
+// an operator chooses to read them. Every action on a flag is audited.
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../deps.ts';
 import { operatorAction, OperatorActionError } from '../../flows/operator.ts';
+import { decideFlag } from '../../flows/review-decision.ts';
 import { esc } from '../html.ts';
 import {
   backTo,
@@ -24,6 +26,9 @@ const CATEGORY_LABEL: Record<string, string> = {
   abuse: 'Abuse or control',
   self_harm: 'Self-harm',
 };
+const BAND_LABEL: Record<string, string> = { act: 'Acted', ask: 'Asked' };
+const DECISION_LABEL: Record<string, string> = { safe: 'Safe', danger: 'Danger' };
+const ACTIONS = ['acknowledge', 'clear-hold', 'stop', 'safe', 'danger'];
 
 type FlagRow = Awaited<ReturnType<typeof loadFlags>>[number];
 
@@ -34,7 +39,9 @@ async function loadFlags(
 ) {
   const flags = await deps.db.safetyFlag.findMany({
     where,
-    orderBy: { createdAt: 'desc' },
+    // Open items: the likeliest danger first, whichever band it fell in.
+    orderBy:
+      where.status === 'open' ? [{ risk: 'desc' }, { createdAt: 'desc' }] : { createdAt: 'desc' },
     take,
     include: {
       subscriber: { select: { id: true, phone: true, email: true, status: true } },
@@ -61,22 +68,32 @@ function flagCard(f: FlagRow, s: ConsoleSession): string {
   const noteField = (id: string) =>
     `<label for="${id}">Note (optional)</label><input id="${id}" name="note" maxlength="500" autocomplete="off">`;
   return `<article class="card" aria-labelledby="flag-${f.id}">
-<h2 id="flag-${f.id}" style="font-size:1.1rem;margin:0 0 .25rem"><span class="badge ${esc(f.category)}">${esc(CATEGORY_LABEL[f.category] ?? f.category)}</span>
+<h2 id="flag-${f.id}" style="font-size:1.1rem;margin:0 0 .25rem"><span class="badge band-${esc(f.band)}">${esc(BAND_LABEL[f.band] ?? f.band)}</span>
+<span class="badge ${esc(f.category)}">${esc(CATEGORY_LABEL[f.category] ?? f.category)}</span>
  from ${esc(maskedContact(f.subscriber))}</h2>
-<div class="meta"><span>${when(f.createdAt)}</span><span>by ${esc(f.channel)}</span><span>subscriber ${esc(f.subscriber.status)}</span>
+<div class="meta"><span>risk <strong>${percent(f.risk)}</strong></span><span>${when(f.createdAt)}</span><span>by ${esc(f.channel)}</span><span>subscriber ${esc(f.subscriber.status)}</span>
 <span>enrollment ${esc(f.enrollment?.state ?? 'none')}</span><a href="/admin/subscribers/${esc(f.subscriberId)}">Timeline</a></div>
 ${f.matched.length ? `<p class="muted" style="margin:.4rem 0">Matched: ${f.matched.map(esc).join(', ')}</p>` : ''}
+${f.whyEnc ? '<p class="muted" style="margin:.4rem 0">Why it was flagged is shown with the reply.</p>' : ''}
 ${f.messageId ? revealControl(`/admin/flags/${f.id}/reveal`, s.csrf) : '<p class="muted">No reply text is attached.</p>'}
 <form method="post" action="/admin/flags/${f.id}/acknowledge" class="actions">${csrfField(s)}
 <div>${noteField(`note-${f.id}`)}</div><button>Acknowledge</button>
+<button class="secondary" formaction="/admin/flags/${f.id}/safe">Mark safe</button>
+<button class="danger" formaction="/admin/flags/${f.id}/danger"${f.band === 'ask' ? ' data-confirm="Send the safety message now and hold the program?"' : ''}>Mark danger</button>
 ${onHold ? `<button class="secondary" formaction="/admin/flags/${f.id}/clear-hold">Clear hold and resume</button>` : ''}
 ${f.subscriber.status !== 'stopped' ? `<button class="danger" formaction="/admin/flags/${f.id}/stop" data-confirm="Stop all messages to this person?">Stop subscriber</button>` : ''}
 </form></article>`;
 }
 
 function handledRow(f: FlagRow): string {
-  return `<tr><td>${when(f.createdAt)}</td><td><span class="badge ${esc(f.category)}">${esc(CATEGORY_LABEL[f.category] ?? f.category)}</span></td>
-<td>${esc(f.channel)}</td><td><a href="/admin/subscribers/${esc(f.subscriberId)}">${esc(maskedContact(f.subscriber))}</a></td><td>${esc(f.status)}</td><td>${esc(f.note ?? '')}</td></tr>`;
+  return `<tr><td>${when(f.createdAt)}</td><td><span class="badge band-${esc(f.band)}">${esc(BAND_LABEL[f.band] ?? f.band)}</span> <span class="badge ${esc(f.category)}">${esc(CATEGORY_LABEL[f.category] ?? f.category)}</span></td>
+<td>${esc(f.channel)}</td><td><a href="/admin/subscribers/${esc(f.subscriberId)}">${esc(maskedContact(f.subscriber))}</a></td><td>${esc(f.status)}</td><td>${esc(f.decision ? DECISION_LABEL[f.decision] : '')}</td><td>${esc(f.note ?? '')}</td></tr>`;
+}
+
+/** The calibrated probability as a whole percentage; a sliver above zero is "<1%", not "0%". */
+function percent(risk: number): string {
+  const p = Math.round(risk * 100);
+  return p === 0 && risk > 0 ? '&lt;1%' : `${p}%`;
 }
 
 export const CONFIRM_SCRIPT = `<script>
@@ -95,11 +112,12 @@ export async function reviewRoutes(app: FastifyInstance, deps: Deps): Promise<vo
       loadFlags(deps, { status: { in: ['acknowledged', 'cleared'] } }, 20),
     ]);
     const body = `<h1>Safety review</h1>
-<p class="muted">Replies that may disclose danger. Steady has already answered each with its safety message and held program nudges; a hold lasts until an operator clears it.</p>
+<p class="muted">Replies that may disclose danger, the most likely first. <strong>Acted</strong>: Steady has already answered with its safety message and held program nudges; a hold lasts until an operator clears it. <strong>Asked</strong>: the signs were unclear, so Steady sent a discreet check-in and the program goes on; <em>Mark danger</em> sends the safety message and holds the program now.</p>
+<p class="muted">Mark safe or Mark danger records your reading of the reply (it helps the safety screen learn) and closes the item.</p>
 <h2>${open.length ? `${open.length} open flag${open.length === 1 ? '' : 's'}` : 'No open flags'}</h2>
 ${open.map((f) => flagCard(f, s)).join('') || '<p>Nothing waits for review.</p>'}
 <h2>Recently handled</h2>
-${handled.length ? `<div class="table-wrap"><table><thead><tr><th>Flagged</th><th>Category</th><th>Channel</th><th>Contact</th><th>Status</th><th>Note</th></tr></thead><tbody>${handled.map(handledRow).join('')}</tbody></table></div>` : '<p class="muted">None yet.</p>'}
+${handled.length ? `<div class="table-wrap"><table><thead><tr><th>Flagged</th><th>Category</th><th>Channel</th><th>Contact</th><th>Status</th><th>Decision</th><th>Note</th></tr></thead><tbody>${handled.map(handledRow).join('')}</tbody></table></div>` : '<p class="muted">None yet.</p>'}
 ${REVEAL_SCRIPT}${CONFIRM_SCRIPT}`;
     return sendPage(
       reply,
@@ -109,7 +127,7 @@ ${REVEAL_SCRIPT}${CONFIRM_SCRIPT}`;
 
   app.post('/flags/:id/:action', async (req, reply) => {
     const { id, action } = req.params as { id: string; action: string };
-    if (!['acknowledge', 'clear-hold', 'stop'].includes(action))
+    if (!ACTIONS.includes(action))
       return reply.code(404).send({ error: 'not_found', message: 'Unknown action' });
     const flag = UUID.test(id) ? await deps.db.safetyFlag.findUnique({ where: { id } }) : null;
     if (!flag) return reply.code(404).send({ error: 'not_found', message: 'No such flag' });
@@ -117,6 +135,10 @@ ${REVEAL_SCRIPT}${CONFIRM_SCRIPT}`;
     const note = noteFrom(req.body);
     const now = deps.clock.now();
     try {
+      if (action === 'safe' || action === 'danger') {
+        const r = await decideFlag(deps, flag.id, action, { actor, note });
+        return backTo(reply, '/admin', r.escalated ? 'escalated' : `marked-${action}`);
+      }
       if (action === 'clear-hold') {
         // Clears every open flag of this person too (see operatorAction).
         await operatorAction(deps, flag.subscriberId, 'clear-hold', { actor, note });

@@ -13,7 +13,7 @@
 //   #           any number ("# times" = "6 times", "20 times")
 //   ^  $        start of the message or clause / end of the clause
 // Words are compared by spelling key (normalize.ts), so "grabbed" also matches "grabd".
-import { canonicalPhrase, CLAUSE_BREAK, SENTENCE_BREAK, spellingKey } from './normalize.ts';
+import { canonicalPhrase, CLAUSE_BREAK, SENTENCE_BREAK, spellingKey } from '../core/normalize.ts';
 
 export interface CompiledPattern {
   source: string;

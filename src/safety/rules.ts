@@ -1,16 +1,17 @@
-// The safety screen: does a reply disclose abuse, control, fear or self-harm? Phrases are data
-// (messages/safety.yaml, per locale and category); this file validates and compiles them, and
-// screens a reply against every locale, since people write in whichever language they like.
+// Stage 2 of the safety screen: the phrase rules. Phrases are data (messages/safety.yaml, per
+// locale and category); this file validates and compiles them, and matches a reply against every
+// locale, since people write in whichever language they like. The rules' labels are also
+// features of the learned model (model.ts), and bands.ts decides what a hit means.
 import { z } from 'zod';
-import type { SafetyCategory, SafetyResources } from '../content/types.ts';
-import { CLAUSE_BREAK, SENTENCE_BREAK, screenForms, spellingKey } from './normalize.ts';
+import type { SafetyCategory } from '../content/types.ts';
+import { CLAUSE_BREAK, SENTENCE_BREAK, screenForms, spellingKey } from '../core/normalize.ts';
 import {
   compilePattern,
   matchesOf,
   PatternError,
   type CompiledPattern,
   type PatternMatch,
-} from './safety-patterns.ts';
+} from './patterns.ts';
 
 export const SAFETY_CATEGORIES: readonly SafetyCategory[] = ['abuse', 'self_harm'];
 
@@ -113,22 +114,24 @@ interface CompiledScore {
   negation: CompiledRule['negation'];
 }
 
-export interface CompiledSafety {
+export interface CompiledRules {
   rules: readonly CompiledRule[];
   scores: readonly CompiledScore[];
   aliases: ReadonlyMap<string, string>;
-  /** By ISO country code; "default" is used when a country has none. Empty if not given. */
-  resources: Readonly<Record<string, SafetyResources>>;
 }
 
-export interface SafetyScreen {
-  categories: SafetyCategory[];
+export interface RuleHits {
   /** Labels of the rules that fired, e.g. "abuse:threat": never the person's words. */
   matched: string[];
+  /**
+   * Self-harm labels that fired only once laughter was ignored ("i want to die lol"). Laughter
+   * never cancels self-harm; it may lower the band from act to ask (bands.ts).
+   */
+  softened: string[];
 }
 
 /** Validates the parsed safety.yaml and compiles its phrases; errors name the phrase. */
-export function compileSafety(data: unknown): CompiledSafety {
+export function compileRules(data: unknown): CompiledRules {
   const parsed = safetySchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -224,7 +227,7 @@ export function compileSafety(data: unknown): CompiledSafety {
       });
     }
   }
-  return { rules, scores, aliases, resources: doc.resources ?? {} };
+  return { rules, scores, aliases };
 }
 
 const BREAKS = new Set([SENTENCE_BREAK, CLAUSE_BREAK]);
@@ -250,10 +253,10 @@ const anyMatch = (patterns: CompiledPattern[], padded: string) =>
 const wordCount = (padded: string) =>
   padded.split(' ').filter((t) => t !== '' && !BREAKS.has(t)).length;
 
-function ruleFires(rule: CompiledRule, padded: string): boolean {
+function ruleFires(rule: CompiledRule, padded: string, ignoreUnlessMessage = false): boolean {
   if (wordCount(padded) > rule.maxWords) return false;
   if (rule.with.length > 0 && !anyMatch(rule.with, padded)) return false;
-  if (anyMatch(rule.unlessMessage, padded)) return false;
+  if (!ignoreUnlessMessage && anyMatch(rule.unlessMessage, padded)) return false;
   const excluded = rule.unless.flatMap((p) => [...matchesOf(p, padded)]);
   for (const pattern of rule.any) {
     for (const match of matchesOf(pattern, padded)) {
@@ -266,8 +269,8 @@ function ruleFires(rule: CompiledRule, padded: string): boolean {
 }
 
 /** True when some sentence of the text gathers enough cue weight. */
-function scoreFires(score: CompiledScore, padded: string): boolean {
-  if (anyMatch(score.unlessMessage, padded)) return false;
+function scoreFires(score: CompiledScore, padded: string, ignoreUnlessMessage = false): boolean {
+  if (!ignoreUnlessMessage && anyMatch(score.unlessMessage, padded)) return false;
   for (const sentence of padded.split(` ${SENTENCE_BREAK} `)) {
     const text = ` ${sentence.trim()} `;
     if (text.trim() === '') continue;
@@ -290,27 +293,27 @@ function scoreFires(score: CompiledScore, padded: string): boolean {
   return false;
 }
 
-/** Screens one reply. Pure; the same text always gives the same answer. */
-export function screenText(text: string, compiled: CompiledSafety): SafetyScreen {
+/** Matches one reply against every rule and score. Pure; the same text gives the same hits. */
+export function matchRules(text: string, compiled: CompiledRules): RuleHits {
   const forms = screenForms(text, compiled.aliases).map((form) => ` ${form} `);
   const matched: string[] = [];
-  for (const rule of compiled.rules) {
-    if (matched.includes(rule.label)) continue;
-    if (forms.some((padded) => ruleFires(rule, padded))) matched.push(rule.label);
-  }
-  for (const score of compiled.scores) {
-    if (matched.includes(score.label)) continue;
-    if (forms.some((padded) => scoreFires(score, padded))) matched.push(score.label);
-  }
-  const categories = SAFETY_CATEGORIES.filter((c) => matched.some((m) => m.startsWith(`${c}:`)));
-  return { categories, matched };
+  const softened: string[] = [];
+  const check = (
+    item: { label: string; category: SafetyCategory },
+    fires: (padded: string, ignore: boolean) => boolean,
+  ) => {
+    if (matched.includes(item.label) || softened.includes(item.label)) return;
+    if (forms.some((padded) => fires(padded, false))) matched.push(item.label);
+    // A self-harm phrase silenced only by laughter ("lol", "jaja") still counts, softened.
+    else if (item.category === 'self_harm' && forms.some((padded) => fires(padded, true)))
+      softened.push(item.label);
+  };
+  for (const rule of compiled.rules) check(rule, (p, ignore) => ruleFires(rule, p, ignore));
+  for (const score of compiled.scores) check(score, (p, ignore) => scoreFires(score, p, ignore));
+  return { matched, softened };
 }
 
-/** The help lines for a country, falling back to "default"; undefined when neither exists. */
-export function resourcesFor(
-  compiled: CompiledSafety,
-  country: string | undefined,
-): SafetyResources | undefined {
-  const byCountry = country === undefined ? undefined : compiled.resources[country.toUpperCase()];
-  return byCountry ?? compiled.resources.default;
+/** Categories with at least one rule label in `labels`, in the fixed category order. */
+export function categoriesOf(labels: readonly string[]): SafetyCategory[] {
+  return SAFETY_CATEGORIES.filter((c) => labels.some((m) => m.startsWith(`${c}:`)));
 }

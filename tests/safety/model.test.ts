@@ -1,0 +1,121 @@
+// Training and the model file: seeded training gives the same bytes, the file round-trips, and
+// what the model learns generalises past the exact words it saw.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { LabelledReply } from '../../src/safety/data.ts';
+import { parseLabelled } from '../../src/safety/data.ts';
+import { extractFeatures, hash32 } from '../../src/safety/features.ts';
+import { decodeModel, encodeModel, predict } from '../../src/safety/model.ts';
+import { compileRules } from '../../src/safety/rules.ts';
+import { fitPlatt, trainModel } from '../../src/safety/train.ts';
+
+const rules = compileRules(
+  parse(readFileSync(new URL('../../messages/safety.yaml', import.meta.url), 'utf8')),
+);
+
+const reply = (text: string, band: LabelledReply['band'], labels: LabelledReply['labels']) => ({
+  text,
+  lang: 'en',
+  channel: 'sms' as const,
+  band,
+  labels,
+  kind: (band === 'act' ? 'danger' : band === 'ask' ? 'unclear' : 'ordinary') as LabelledReply['kind'],
+});
+
+// A tiny made-up corpus: enough to train four heads in a second.
+const danger = [
+  'he hides my car keys so i cant go anywhere',
+  'she takes my paycheck and gives me twenty dollars a week',
+  'he waits outside my job every day to see who i talk to',
+  'i had to cover the marks on my arm with a sweater again',
+  'he told me if i leave he will find me',
+  'im not allowed to see my sister anymore',
+];
+const selfHarm = [
+  'i wrote letters to my kids just in case',
+  'i gave my dog to my neighbour, i wont need to look after him',
+  'i keep thinking everyone would be better off without me',
+  'the pills are in my drawer and i keep counting them',
+];
+const ordinary = [
+  'good week, 4',
+  'we went to the beach with the kids',
+  'he cooked dinner and we talked about the week',
+  'work is busy but we are fine',
+  'a 3 this week, nothing special',
+  'loved the tip about keeping small promises',
+  'can you send the texts later in the day',
+  'we laughed a lot this weekend',
+];
+const corpus = [
+  ...danger.map((t) => reply(t, 'act', ['abuse'])),
+  ...selfHarm.map((t) => reply(t, 'act', ['self_harm'])),
+  ...ordinary.map((t) => reply(t, 'none', [])),
+  reply('he has been so irritable lately, i dont know', 'ask', ['abuse']),
+  reply('my ex used to hit me but that was years ago, i am safe now', 'ask', ['abuse']),
+];
+// Repeat so each fold has every kind.
+const data = [...corpus, ...corpus, ...corpus];
+
+describe('trainModel', () => {
+  const options = { bits: 12, epochs: 6, folds: 3, seed: 7 };
+
+  it('gives the same model file byte for byte from the same data and seed', () => {
+    const a = encodeModel(trainModel(data, rules, options).model, {});
+    const b = encodeModel(trainModel(data, rules, options).model, {});
+    expect(Buffer.compare(a.bin, b.bin)).toBe(0);
+    expect(JSON.stringify(a.meta)).toBe(JSON.stringify(b.meta));
+  });
+
+  it('learns: danger it never saw scores above ordinary it never saw', () => {
+    const { model } = trainModel(data, rules, options);
+    const score = (text: string) =>
+      predict(model, extractFeatures(text, { matched: [], softened: [] }, { bits: model.bits }));
+    expect(score('she hid my keys and my paycheck').abuse_act).toBeGreaterThan(
+      score('we cooked dinner at the beach').abuse_act,
+    );
+  });
+
+  it('round-trips through model.json and model.bin', () => {
+    const { model } = trainModel(data, rules, options);
+    const { meta, bin } = encodeModel(model, { note: 'test' });
+    const back = decodeModel(JSON.parse(JSON.stringify(meta)), bin);
+    const f = extractFeatures('he hides my keys', { matched: [], softened: [] }, { bits: 12 });
+    const p1 = predict(model, f).abuse_act;
+    const p2 = predict(back, f).abuse_act;
+    expect(Math.abs(p1 - p2)).toBeLessThan(0.01); // int16 weights
+    expect(back.thresholds).toEqual(model.thresholds);
+  });
+
+  it('refuses a model file that does not fit', () => {
+    const { meta, bin } = encodeModel(trainModel(data, rules, options).model, {});
+    expect(() => decodeModel(meta, bin.subarray(0, 100))).toThrow(/model\.bin/);
+    expect(() => decodeModel({ ...meta, format: 'other' }, bin)).toThrow(/model\.json/);
+  });
+});
+
+describe('pieces', () => {
+  it('hashes the same on every platform (FNV-1a reference values)', () => {
+    expect(hash32('')).toBe(0x811c9dc5);
+    expect(hash32('a')).toBe(0xe40c292c);
+    expect(hash32('foobar')).toBe(0xbf9cf968);
+  });
+
+  it('calibrates scores into probabilities that follow the data', () => {
+    const scores = [-3, -2, -1, 0, 1, 2, 3, -2.5, 2.5, 0.5];
+    const targets = [0, 0, 0, 0, 1, 1, 1, 0, 1, 1];
+    const { a, b } = fitPlatt(scores, targets);
+    expect(a).toBeGreaterThan(0);
+    const p = (s: number) => 1 / (1 + Math.exp(-(a * s + b)));
+    expect(p(3)).toBeGreaterThan(0.8);
+    expect(p(-3)).toBeLessThan(0.2);
+  });
+
+  it('names the file and line of a bad training line', () => {
+    expect(() => parseLabelled('{"text":"x","labels":["abuse"],"band":"none"}', 'f.jsonl')).toThrow(
+      /f\.jsonl:1: band none with labels/,
+    );
+    expect(() => parseLabelled('\nnot json', 'g.jsonl')).toThrow(/g\.jsonl:2: not JSON/);
+  });
+});
