@@ -20,8 +20,6 @@ export interface ConsoleTestbed extends Harness {
   /** What the real adapters were asked to send (their `kind` included), as well as sent. */
   sms: { sent: OutgoingSms[] };
   email: { sent: OutgoingEmail[] };
-  /** Starts the real workers (console tests run without them) and waits for the queues to settle. */
-  drain(): Promise<void>;
 }
 
 /** Keeps a copy of each message handed to a real adapter, then sends it through that adapter. */
@@ -72,7 +70,7 @@ export async function consoleTestbed(
   opts: Parameters<typeof harness>[0] & { before?: RouteModule[] } = {},
 ): Promise<ConsoleTestbed> {
   // Console tests are about pages and the rows and jobs they write, so the workers start only
-  // when a test asks for delivery (drain).
+  // when a test asks for delivery (`startWorkers()`, then `settle()`).
   const h = await harness({ workers: false, ...opts });
   const sms = { sent: [] as OutgoingSms[] };
   const email = { sent: [] as OutgoingEmail[] };
@@ -88,10 +86,6 @@ export async function consoleTestbed(
     app,
     sms,
     email,
-    async drain() {
-      h.startWorkers();
-      await h.settle();
-    },
     async close() {
       await app.close();
       await closeHarness();

@@ -8,7 +8,8 @@ import { consolePhone, consoleTestbed, signIn, type ConsoleTestbed } from './hel
 
 let t: ConsoleTestbed;
 beforeAll(async () => {
-  t = await consoleTestbed();
+  // The local phone and the outbox viewer exist only with the outbox transports.
+  t = await consoleTestbed({ env: { SMS_TRANSPORT: 'outbox', EMAIL_TRANSPORT: 'outbox' } });
 });
 afterAll(() => t?.close());
 

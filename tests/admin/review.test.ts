@@ -339,8 +339,9 @@ describe('review decisions', () => {
     expect(alerts[0]!.text).not.toContain('took my phone');
 
     // The worker path: the person on hold still gets the safety message.
-    await t.drain();
-    const delivered = t.sms.sent.filter((s) => s.to === f.phone);
+    t.startWorkers();
+    await t.settle();
+    const delivered = t.smsTo(f.phone);
     expect(delivered).toHaveLength(1);
     expect(delivered[0]!.body).toContain("You're not alone");
     expect((await t.deps.db.message.findUniqueOrThrow({ where: { id: m.id } })).status).not.toBe(

@@ -7,7 +7,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { maskPhone } from '../../src/channels/mask.ts';
 import { freshEmail, freshPhone } from '../support/db.ts';
-import { launchChrome, shot, startStack, waitFor, type Chrome, type Stack } from './support.ts';
+import { existsSync } from 'node:fs';
+import {
+  browserGate,
+  launchChrome,
+  shot,
+  startStack,
+  waitFor,
+  type Chrome,
+  type Stack,
+} from './support.ts';
+
+const gate = browserGate(process.env, existsSync);
+if ('fail' in gate) throw new Error(gate.fail);
+if ('skip' in gate) console.warn(gate.skip);
+const suite = gate.run ? describe : describe.skip;
 
 const DISCLOSURE = "2. he took my phone again and said he'd hurt me if I text you";
 
@@ -17,6 +31,7 @@ let page: Page;
 let phone: string;
 
 beforeAll(async () => {
+  if (!gate.run) return;
   [stack, chrome] = await Promise.all([startStack(), launchChrome()]);
   page = await chrome.context.newPage();
   phone = await freshPhone(stack.deps.db);
@@ -27,7 +42,7 @@ afterAll(async () => {
   await stack?.running.stop();
 });
 
-describe('operator and local phone', () => {
+suite('operator and local phone', () => {
   it('signs in to the console', async () => {
     await page.goto(`${stack.url}/admin/dashboard`);
     await expect.poll(() => page.url()).toContain('/admin/login?next=%2Fadmin%2Fdashboard');
@@ -122,7 +137,7 @@ describe('operator and local phone', () => {
   });
 });
 
-describe('public pages', () => {
+suite('public pages', () => {
   it('shows the resources page with a neutral title and a quick exit', async () => {
     await page.goto(`${stack.url}/resources`);
     expect(await page.title()).toBe('Weekly notes');

@@ -14,6 +14,25 @@ import { startRoles, type Running } from '../../src/roles.ts';
 import { TEST_DATABASE_URL, testConfig } from '../support/env.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export type BrowserGate =
+  { run: true } | { run: false; skip: string } | { run: false; fail: string };
+
+/**
+ * Whether the browser tests can run here. Without Chromium they are skipped with one line saying
+ * how to install it, except in CI (CI=true), where they are required and the file fails loudly.
+ */
+export function browserGate(
+  env: Record<string, string | undefined>,
+  exists: (path: string) => boolean,
+): BrowserGate {
+  const path = env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (exists(path)) return { run: true };
+  const how = `no Chromium at ${path}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`;
+  return env.CI === 'true'
+    ? { run: false, fail: `browser tests are required in CI, but ${how}` }
+    : { run: false, skip: `skipping the browser tests: ${how}` };
+}
 export const SHOTS = join(process.cwd(), 'test-output', 'screenshots');
 const BROWSER_DB = TEST_DATABASE_URL.replace(/\/[^/?]+(\?|$)/, '/steady_browser$1');
 

@@ -73,7 +73,7 @@ describe('bounces and complaints', () => {
 
     const before = mailTo(t, s.email).length;
     const nudge = await queueNudge(t, s.id);
-    await t.drain();
+    await t.settle();
     expect(await t.deps.db.message.findUniqueOrThrow({ where: { id: nudge } })).toMatchObject({
       status: 'suppressed',
       error: 'undeliverable',
@@ -85,7 +85,7 @@ describe('bounces and complaints', () => {
     const s = await subscriber();
     const ids = [s.welcomeId];
     for (const step of ['w1-d1', 'w1-d3']) ids.push(await queueNudge(t, s.id, step));
-    await t.drain();
+    await t.settle();
     // Two delay warnings for the same message count once.
     await mailReport(report('postfix-delayed.eml', 'full@example.org', s.email, ids[0]!));
     await mailReport(report('postfix-delayed.eml', 'full@example.org', s.email, ids[0]!));

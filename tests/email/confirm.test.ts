@@ -53,7 +53,7 @@ describe('GET /confirm/:token', () => {
       where: { subscriberId: sub.id, template: 'welcome' },
     });
     expect(welcome.status).toBe('queued');
-    await t.drain();
+    await t.settle();
     const sent = mailTo(t, email);
     expect(sent.map((m) => m.subject)).toEqual([
       'Please confirm your subscription',
@@ -71,7 +71,7 @@ describe('GET /confirm/:token', () => {
     expect(again.body).toContain("You're all set");
     // A double click racing itself also sends one welcome.
     await Promise.all([visit(token), visit(token)]);
-    await t.drain();
+    await t.settle();
     const sub = await t.deps.db.subscriber.findUniqueOrThrow({ where: { email } });
     expect(
       await t.deps.db.message.count({ where: { subscriberId: sub.id, template: 'welcome' } }),
@@ -111,7 +111,7 @@ describe('GET /confirm/:token', () => {
     );
 
     expect((await postForm(t, '/subscribe', { email, timezone: '' })).statusCode).toBe(200);
-    await t.drain();
+    await t.settle();
     const links = mailTo(t, email).filter((m) => m.subject.includes('confirm'));
     expect(links).toHaveLength(2);
     const fresh = /\/confirm\/([\w-]+\.[\w-]+)/.exec(links[1]!.text)![1]!;
@@ -142,20 +142,20 @@ describe('GET /confirm/:token', () => {
     const email = freshEmail('returning');
     const token = await signUpForToken(t, email);
     expect((await visit(token)).statusCode).toBe(200);
-    await t.drain();
+    await t.settle();
     const unsub = /\/unsubscribe\/([\w-]+\.[\w-]+)/.exec(mailTo(t, email)[0]!.text)![1]!;
     await postForm(t, `/unsubscribe/${unsub}`, {});
     t.clock.advance({ days: 2 });
     expect(
       (await postForm(t, '/subscribe', { email, timezone: 'America/Chicago' })).statusCode,
     ).toBe(200);
-    await t.drain();
+    await t.settle();
     const links = mailTo(t, email).filter((m) => m.subject.includes('confirm'));
     expect(links).toHaveLength(2);
     const fresh = /\/confirm\/([\w-]+\.[\w-]+)/.exec(links[1]!.text)![1]!;
     const before = mailTo(t, email).length;
     expect((await visit(fresh)).statusCode).toBe(200);
-    await t.drain();
+    await t.settle();
     const sub = await t.deps.db.subscriber.findUniqueOrThrow({
       where: { email },
       include: { consents: true },

@@ -1,7 +1,7 @@
 // Shared set-up for the email course tests: real Deps (test database, fresh Redis prefix, fake
-// clock), the app with the real route modules, and small steps such as "sign up" and "confirm".
+// clock), the real workers sending through nodemailer to a local SMTP listener, the app with the
+// real route modules, and small steps such as "sign up" and "confirm".
 import type { FastifyInstance } from 'fastify';
-import type { OutgoingEmail } from '../../src/channels/port.ts';
 import { unsubscribeUrl } from '../../src/flows/compose.ts';
 import { CONFIRM_TTL_MS } from '../../src/flows/enroll.ts';
 import { createOutbound, enqueueSends } from '../../src/flows/outbound.ts';
@@ -10,6 +10,7 @@ import { routeModules } from '../../src/http/modules.ts';
 import { replyAddress } from '../../src/security/reply-address.ts';
 import { signToken } from '../../src/security/tokens.ts';
 import { harness, type Harness } from '../support/harness.ts';
+import type { SinkMessage } from '../support/smtp-sink.ts';
 
 export interface EmailTestbed extends Harness {
   app: FastifyInstance;
@@ -64,9 +65,22 @@ export function postJson(t: EmailTestbed, url: string, body: unknown, ip = fresh
   });
 }
 
-/** Emails the memory transport took for one address. */
-export function mailTo(t: Harness, address: string): OutgoingEmail[] {
-  return t.email.sent.filter((m) => m.to === address);
+export interface ReceivedMail {
+  subject: string;
+  text: string;
+  html: string;
+  /** The whole message as the SMTP listener parsed it (headers, envelope, raw). */
+  mail: SinkMessage;
+}
+
+/** Emails the local SMTP listener received for one address, oldest first. */
+export function mailTo(t: Harness, address: string): ReceivedMail[] {
+  return t.mailTo(address).map((m) => ({
+    subject: m.subject ?? '',
+    text: m.text ?? '',
+    html: typeof m.html === 'string' ? m.html : '',
+    mail: m,
+  }));
 }
 
 export function linkToken(mail: { text: string }, kind: 'confirm' | 'unsubscribe'): string {
@@ -84,8 +98,8 @@ export async function signUpForToken(
   const res = await postForm(t, '/subscribe', { email, timezone: 'America/Chicago', ...fields });
   if (res.statusCode !== 200)
     throw new Error(`sign-up answered ${res.statusCode}: ${res.body.slice(0, 200)}`);
-  await t.drain();
-  const confirm = mailTo(t, email).find((m) => m.kind === 'system' && /\/confirm\//.test(m.text));
+  await t.settle();
+  const confirm = mailTo(t, email).find((m) => /\/confirm\//.test(m.text));
   if (!confirm) throw new Error('no confirmation email was sent');
   return linkToken(confirm, 'confirm');
 }
@@ -119,7 +133,7 @@ export async function activeSubscriber(
     headers: { 'x-forwarded-for': freshIp() },
   });
   if (confirm.statusCode !== 200) throw new Error(`confirm answered ${confirm.statusCode}`);
-  await t.drain();
+  await t.settle();
   return {
     id,
     email,

@@ -139,6 +139,35 @@ describe('inbound SMTP listener', () => {
     expect(await inboundRows({ subscriberId: s.id })).toHaveLength(0);
   });
 
+  it('reads 8-bit mail in its own charset (ISO-8859-1), not as UTF-8', async () => {
+    const s = await subscriber();
+    const messageId = `<latin1-${Date.now()}@mail.example.org>`;
+    const text = '¿Cómo estás? Mañana';
+    // The bytes a Spanish mail client sends: Latin-1, 8bit transfer encoding, no MIME words.
+    const raw = Buffer.concat([
+      Buffer.from(
+        [
+          `From: ${s.email}`,
+          `To: ${s.replyTo}`,
+          'Subject: Re: Welcome',
+          `Message-ID: ${messageId}`,
+          'MIME-Version: 1.0',
+          'Content-Type: text/plain; charset=ISO-8859-1',
+          'Content-Transfer-Encoding: 8bit',
+          '',
+          '',
+        ].join('\r\n'),
+        'ascii',
+      ),
+      Buffer.from(`${text}\r\n`, 'latin1'),
+    ]);
+    expect(raw.includes(Buffer.from([0xf1]))).toBe(true); // ñ as one Latin-1 byte
+    await mta.sendMail({ envelope: { from: s.email, to: [s.replyTo] }, raw });
+    const rows = await inboundRows({ subscriberId: s.id });
+    expect(rows).toHaveLength(1);
+    expect(decryptText(t.config.encryptionKeys, rows[0]!.bodyEnc!).trim()).toBe(text);
+  });
+
   it('unsubscribes through the List-Unsubscribe mailto', async () => {
     const s = await subscriber();
     // The mailto of List-Unsubscribe (its exact form is checked in mail-format.test.ts).

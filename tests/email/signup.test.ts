@@ -58,7 +58,7 @@ describe('POST /subscribe', () => {
     expect(sub).toMatchObject({ status: 'pending', firstName: 'Ana', timezone: 'America/Denver' });
     expect(sub.consents[0]).toMatchObject({ kind: 'opt_in', source: 'web_form' });
     expect(sub.consents[0]!.evidence).toMatchObject({ userAgent: 'TestBrowser/1.0' });
-    await t.drain();
+    await t.settle();
     const sent = mailTo(t, email);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.text).toMatch(/https:\/\/steady\.example\.com\/confirm\//);
@@ -86,7 +86,7 @@ describe('POST /subscribe', () => {
     const j1 = await postJson(t, '/subscribe', { email: known });
     const j2 = await postJson(t, '/subscribe', { email: freshEmail('unknown') });
     expect(j1.body).toBe(j2.body);
-    await t.drain();
+    await t.settle();
     expect(mailTo(t, known)).toHaveLength(before);
   });
 
@@ -94,11 +94,11 @@ describe('POST /subscribe', () => {
     const email = freshEmail('again');
     for (let i = 0; i < 3; i++)
       await postForm(t, '/subscribe', { email, timezone: 'America/Chicago' });
-    await t.drain();
+    await t.settle();
     expect(mailTo(t, email)).toHaveLength(1);
     t.clock.advance({ days: 1 });
     await postForm(t, '/subscribe', { email, timezone: 'America/Chicago' });
-    await t.drain();
+    await t.settle();
     expect(mailTo(t, email)).toHaveLength(2);
   });
 
@@ -167,8 +167,8 @@ describe('before confirming', () => {
     await postForm(t, '/subscribe', { email, timezone: 'America/Chicago' });
     const sub = await t.deps.db.subscriber.findUniqueOrThrow({ where: { email } });
     const nudge = await queueNudge(t, sub.id);
-    await t.drain();
-    expect(await deliver(t.deps, nudge)).toBe('skipped'); // already settled by the drain
+    await t.settle();
+    expect(await deliver(t.deps, nudge)).toBe('skipped'); // already settled by the workers
     const row = await t.deps.db.message.findUniqueOrThrow({ where: { id: nudge } });
     expect(row).toMatchObject({ status: 'suppressed', error: 'not_confirmed' });
     const sent = mailTo(t, email);

@@ -51,6 +51,8 @@ describe('GET /unsubscribe/:token', () => {
 describe('POST /unsubscribe/:token', () => {
   it('one-click (RFC 8058) unsubscribes at once, answers a plain 200, and is idempotent', async () => {
     const { id, token } = await subscribed();
+    // A nudge already queued when the unsubscribe arrives: the workers stand by until then.
+    await t.pauseWorkers();
     const nudge = await queueNudge(t, id);
     const post = () =>
       t.app.inject({
@@ -63,6 +65,7 @@ describe('POST /unsubscribe/:token', () => {
         payload: 'List-Unsubscribe=One-Click',
       });
     const first = await post();
+    t.resumeWorkers();
     expect(first.statusCode).toBe(200);
     expect(first.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(await status(id)).toBe('stopped');
@@ -71,7 +74,7 @@ describe('POST /unsubscribe/:token', () => {
     expect(events[0]).toMatchObject({ source: 'one_click', channel: 'email' });
     expect(events[0]!.evidence).toMatchObject({ ip: '192.0.2.9' });
     // Nothing already queued goes out.
-    await t.drain();
+    await t.settle();
     expect((await t.deps.db.message.findUniqueOrThrow({ where: { id: nudge } })).status).toBe(
       'suppressed',
     );

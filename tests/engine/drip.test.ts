@@ -1,9 +1,9 @@
-// The drip engine against real PostgreSQL and Redis: enrolment, claiming, the one-message-a-day
-// rule, suppression, provider errors and the sweep after Redis loses its jobs.
+// The drip engine against real PostgreSQL and Redis, sent by the real workers through the real
+// Twilio SDK to the local fake Twilio API: enrolment, claiming, the one-message-a-day rule,
+// suppression, provider errors as Twilio answers them, and the sweep after Redis loses its jobs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SendError, type OutgoingSms, type SmsSender } from '../../src/channels/port.ts';
 import { claimDueSteps } from '../../src/flows/claim-due.ts';
-import { deliver, RetryLater } from '../../src/flows/deliver.ts';
+import { deliver } from '../../src/flows/deliver.ts';
 import { enroll } from '../../src/flows/enroll.ts';
 import { recordOptOut } from '../../src/flows/consent.ts';
 import { requeueLost, settleStaleSending } from '../../src/flows/sweep.ts';
@@ -41,10 +41,13 @@ describe('enrolment', () => {
     )[0]!;
     expect(e.nextStep).toBe(first.key);
     expect(e.nextRunAt!.getTime()).toBeGreaterThan(h.clock.now().getTime());
-    await h.drain();
-    const welcome = h.sms.sent.filter((m) => m.to === r.phone);
+    await h.settle();
+    const welcome = h.smsTo(r.phone);
     expect(welcome).toHaveLength(1);
-    expect(welcome[0]!.kind).toBe('system');
+    const row = await h.deps.db.message.findFirstOrThrow({
+      where: { providerId: welcome[0]!.sid },
+    });
+    expect(row).toMatchObject({ kind: 'system', template: 'welcome', status: 'sent' });
   });
 
   it('refuses a premium-rate number and a bad time zone with clear errors', async () => {
@@ -65,13 +68,13 @@ describe('enrolment', () => {
 describe('claiming due steps', () => {
   it('sends each step once, one program message per local day, and advances the enrollment', async () => {
     const r = await enrolled();
-    await h.drain();
+    await h.settle();
     const seen: string[] = [];
     for (let i = 0; i < 6; i++) {
       const e = await h.deps.db.enrollment.findUniqueOrThrow({ where: { id: r.enrollmentId } });
       h.clock.set(e.nextRunAt!);
       await claimDueSteps(h.deps);
-      await h.drain();
+      await h.settle();
       const msgs = await h.deps.db.message.findMany({
         where: { enrollmentId: r.enrollmentId, step: { not: null } },
         orderBy: { createdAt: 'asc' },
@@ -116,7 +119,7 @@ describe('claiming due steps', () => {
 
   it('after downtime, a step many hours late waits for its time the next day instead of bursting', async () => {
     const r = await enrolled();
-    await h.drain();
+    await h.settle();
     const e = await h.deps.db.enrollment.findUniqueOrThrow({ where: { id: r.enrollmentId } });
     h.clock.set(new Date(e.nextRunAt!.getTime() + 30 * 3600_000)); // down for more than a day
     const tick = await claimDueSteps(h.deps);
@@ -135,88 +138,55 @@ describe('claiming due steps', () => {
 describe('delivery', () => {
   it('suppresses a queued nudge for a subscriber who stopped before it went out', async () => {
     const r = await enrolled();
-    await h.drain();
+    await h.settle();
     const e = await h.deps.db.enrollment.findUniqueOrThrow({ where: { id: r.enrollmentId } });
     h.clock.set(e.nextRunAt!);
-    await claimDueSteps(h.deps);
+    // STOP arrives between queueing and sending: the workers stand by until it is recorded.
+    await h.pauseWorkers();
+    try {
+      await claimDueSteps(h.deps);
+      await h.deps.db.$transaction((tx) =>
+        recordOptOut(tx, r.subscriberId, 'sms', { source: 'test' }, h.clock.now()),
+      );
+    } finally {
+      h.resumeWorkers();
+    }
     const m = await h.deps.db.message.findFirstOrThrow({
       where: { enrollmentId: r.enrollmentId, step: { not: null } },
     });
-    // STOP arrives between queueing and sending: mark the row queued again to model the race.
-    await h.deps.db.$transaction((tx) =>
-      recordOptOut(tx, r.subscriberId, 'sms', { source: 'test' }, h.clock.now()),
-    );
-    await h.deps.db.message.update({ where: { id: m.id }, data: { status: 'queued' } });
-    const before = h.sms.sent.length;
-    expect(await deliver(h.deps, m.id)).toBe('suppressed');
-    expect(h.sms.sent.length).toBe(before);
+    await h.settle();
+    expect(h.smsTo(r.phone)).toHaveLength(1); // the welcome only
     expect((await h.deps.db.message.findUniqueOrThrow({ where: { id: m.id } })).status).toBe(
       'suppressed',
     );
   });
 
   it('retries a provider 500 and sends once it recovers; a permanent error is not retried', async () => {
-    let failures = 2;
-    const flaky: SmsSender = {
-      name: 'flaky',
-      async send(m: OutgoingSms) {
-        if (m.body.length > 0 && failures-- > 0)
-          throw new SendError('provider_down', { retryable: true, providerCode: 500 });
-        return { providerId: 'SMok', status: 'queued' };
-      },
-    };
+    h.twilio.failNext(500, 2);
     const r = await enrolled();
+    await h.settle();
     const welcome = await h.deps.db.message.findFirstOrThrow({
       where: { subscriberId: r.subscriberId, template: 'welcome' },
     });
-    const deps = { ...h.deps, sms: flaky };
-    await expect(deliver(deps, welcome.id, { finalAttempt: false })).rejects.toBeInstanceOf(
-      RetryLater,
-    );
-    expect((await h.deps.db.message.findUniqueOrThrow({ where: { id: welcome.id } })).status).toBe(
-      'queued',
-    );
-    await expect(deliver(deps, welcome.id, { finalAttempt: false })).rejects.toBeInstanceOf(
-      RetryLater,
-    );
-    expect(await deliver(deps, welcome.id, { finalAttempt: false })).toBe('sent');
-    const row = await h.deps.db.message.findUniqueOrThrow({ where: { id: welcome.id } });
-    expect(row.status).toBe('sent');
-    expect(row.attempts).toBe(3);
+    expect(welcome).toMatchObject({ status: 'sent', attempts: 3 });
+    expect(h.smsTo(r.phone)).toHaveLength(1);
 
+    const before = h.twilio.stats.requests;
+    h.twilio.failNext(21211);
     const r2 = await enrolled();
+    await h.settle();
     const w2 = await h.deps.db.message.findFirstOrThrow({
       where: { subscriberId: r2.subscriberId, template: 'welcome' },
     });
-    let calls = 0;
-    const invalid: SmsSender = {
-      name: 'invalid',
-      async send() {
-        calls++;
-        throw new SendError('invalid_recipient', { retryable: false, providerCode: 21211 });
-      },
-    };
-    expect(await deliver({ ...h.deps, sms: invalid }, w2.id, { finalAttempt: false })).toBe(
-      'failed',
-    );
-    expect(await deliver({ ...h.deps, sms: invalid }, w2.id, { finalAttempt: false })).toBe(
-      'skipped',
-    );
-    expect(calls).toBe(1);
+    expect(w2).toMatchObject({ status: 'failed', error: 'invalid_recipient', attempts: 1 });
+    expect(h.twilio.stats.requests - before).toBe(1);
+    expect(await deliver(h.deps, w2.id)).toBe('skipped');
   });
 
   it('a carrier opt-out (21610) stops the subscriber', async () => {
+    h.twilio.failNext(21610);
     const r = await enrolled();
-    const w = await h.deps.db.message.findFirstOrThrow({
-      where: { subscriberId: r.subscriberId, template: 'welcome' },
-    });
-    const optedOut: SmsSender = {
-      name: 'opted-out',
-      async send() {
-        throw new SendError('opted_out', { retryable: false, providerCode: 21610 });
-      },
-    };
-    expect(await deliver({ ...h.deps, sms: optedOut }, w.id)).toBe('failed');
+    await h.settle();
     const s = await h.deps.db.subscriber.findUniqueOrThrow({
       where: { id: r.subscriberId },
       include: { enrollments: true, consents: true },
@@ -224,25 +194,47 @@ describe('delivery', () => {
     expect(s.status).toBe('stopped');
     expect(s.enrollments[0]!.state).toBe('stopped');
     expect(s.consents.some((c) => c.kind === 'opt_out' && c.source === 'carrier')).toBe(true);
+    expect(h.smsTo(r.phone)).toHaveLength(0);
   });
 
   it('loses nothing when Redis loses its jobs: the sweep queues them again', async () => {
-    const subs = await Promise.all([enrolled(), enrolled(), enrolled()]);
-    // Throw away every job under this test's prefix, as a Redis restart without persistence would.
-    const keys = await h.deps.redis.keys(`${h.config.redisPrefix}:*`);
-    if (keys.length) await h.deps.redis.del(...keys);
-    expect(await h.drain()).toBe(0);
+    await h.pauseWorkers();
+    let subs;
+    try {
+      subs = await Promise.all([enrolled(), enrolled(), enrolled()]);
+      // Throw away every job under this test's prefix, as a Redis restart without persistence would.
+      const keys = await h.deps.redis.keys(`${h.config.redisPrefix}:*`);
+      if (keys.length) await h.deps.redis.del(...keys);
+    } finally {
+      h.resumeWorkers();
+    }
+    await h.settle();
+    for (const s of subs) expect(h.smsTo(s.phone)).toHaveLength(0);
     expect(await requeueLost(h.deps, { staleMs: 0 })).toBeGreaterThanOrEqual(3);
-    await h.drain();
-    for (const s of subs) expect(h.sms.sent.filter((m) => m.to === s.phone)).toHaveLength(1);
+    await h.settle();
+    for (const s of subs) expect(h.smsTo(s.phone)).toHaveLength(1);
   });
 
-  it('a message left "sending" by a dead worker becomes unknown and is not resent', async () => {
-    const r = await enrolled();
-    const w = await h.deps.db.message.findFirstOrThrow({
-      where: { subscriberId: r.subscriberId, template: 'welcome' },
-    });
-    await h.deps.db.message.update({ where: { id: w.id }, data: { status: 'sending' } });
+  // SMS left `sending` is settled from Twilio's own message list (tests/reliability/recovery.test.ts).
+  it('an email left "sending" by a dead worker becomes unknown and is not resent', async () => {
+    const email = freshEmail('dead-worker');
+    await h.pauseWorkers();
+    let w;
+    try {
+      const r = await enroll(h.deps, {
+        email,
+        timezone: 'America/New_York',
+        confirm: true,
+        evidence: { source: 'test' },
+      });
+      w = await h.deps.db.message.findFirstOrThrow({
+        where: { subscriberId: r.subscriberId, template: 'welcome' },
+      });
+      // The worker that claimed it died during the provider call.
+      await h.deps.db.message.update({ where: { id: w.id }, data: { status: 'sending' } });
+    } finally {
+      h.resumeWorkers();
+    }
     await h.deps.db.message.update({
       where: { id: w.id },
       data: { updatedAt: new Date(Date.now() - 6 * 60_000) },
@@ -252,6 +244,7 @@ describe('delivery', () => {
     expect((await h.deps.db.message.findUniqueOrThrow({ where: { id: w.id } })).status).toBe(
       'unknown',
     );
-    expect(await deliver(h.deps, w.id)).toBe('skipped');
+    await h.settle();
+    expect(h.mailTo(email)).toHaveLength(0);
   });
 });

@@ -10,7 +10,7 @@ import { claimDueSteps } from '../../src/flows/claim-due.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { metrics } from '../../src/metrics.ts';
 import { freshPhone, ownDatabase } from '../support/db.ts';
-import { harness, type Harness } from '../support/harness.ts';
+import { harness, waitFor, type Harness } from '../support/harness.ts';
 
 let h: Harness;
 let app: FastifyInstance;
@@ -62,11 +62,20 @@ async function text(
     },
     payload: form(params),
   });
-  await h.drain();
+  // Done when the workers have read the reply (if it was recorded) and sent every answer.
+  const row = await h.deps.db.message.findFirst({
+    where: { providerId: params.MessageSid, direction: 'in' },
+  });
+  if (row)
+    await waitFor(async () => {
+      const m = await h.deps.db.message.findUnique({ where: { id: row.id } });
+      return !m || m.processedAt;
+    });
+  await h.settle();
   return res;
 }
 
-const sentTo = (phone: string) => h.sms.sent.filter((m) => m.to === phone);
+const sentTo = (phone: string) => h.smsTo(phone);
 const templatesTo = async (phone: string) => {
   const sub = await h.deps.db.subscriber.findFirst({ where: { phone } });
   const rows = await h.deps.db.message.findMany({
@@ -176,7 +185,7 @@ describe('abuse caps', () => {
           },
           payload: form(params),
         });
-        await capped.drain();
+        await capped.settle();
       }
       const created = await capped.deps.db.subscriber.count({ where: { phone: { in: phones } } });
       expect(created).toBe(2);
@@ -233,7 +242,7 @@ describe('carrier keywords', () => {
     await text(phone, 'how are you');
     h.clock.advance({ days: 3 });
     await claimDueSteps(h.deps);
-    await h.drain();
+    await h.settle();
     expect((await templatesTo(phone)).slice(-1)).toEqual(['stop_confirm']);
 
     await text(phone, 'START');
@@ -319,7 +328,7 @@ describe('replies and safety', () => {
       data: { nextStep: checkinStep.key, nextRunAt: h.clock.now(), lastSentDay: null },
     });
     await claimDueSteps(h.deps);
-    await h.drain();
+    await h.settle();
     return sub;
   }
 
@@ -458,7 +467,7 @@ describe('settings and operator alerts', () => {
         },
         payload: form(params),
       });
-      await alerted.drain();
+      await alerted.settle();
       expect(received).toHaveLength(1);
       const alert = JSON.parse(received[0]!);
       expect(alert).toMatchObject({ type: 'safety_flag', categories: ['abuse'], channel: 'sms' });

@@ -14,7 +14,6 @@ import { startCli, type CliProcess } from '../support/cli-process.ts';
 import { freshPhone, ownDatabase } from '../support/db.ts';
 import { TEST_REDIS_URL, testPrefix } from '../support/env.ts';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.ts';
-import { MemorySms } from '../support/harness.ts';
 
 let fake: FakeTwilio;
 let deps: Deps;
@@ -39,8 +38,8 @@ beforeAll(async () => {
     SEND_CONCURRENCY: '3',
     SHUTDOWN_GRACE_MS: '5000',
   };
+  // This process only enrolls and queues; the worker process under test does the sending.
   deps = await buildDeps(loadConfig(env), {
-    sms: new MemorySms(),
     log: createLog('silent'),
     dbPoolSize: 3,
   });

@@ -110,13 +110,21 @@ beforeAll(async () => {
   app = await buildApp(h.deps, { modules: routeModules });
   smtp = await startInboundSmtp(h.deps, { port: 0 });
   phone = await freshPhone(h.deps.db);
+  // Jobs wait in Redis while the workers stand by, so each snapshot sees them; `run` lets the
+  // real workers deliver everything queued so far, then stands them by again.
+  await h.pauseWorkers();
+  const run = async () => {
+    h.resumeWorkers();
+    await h.settle();
+    await h.pauseWorkers();
+  };
 
   // SMS: join, confirm, get a check-in, answer it with the sentence, then disclose.
   await sms('JOIN');
   await snapshotRedis(); // jobs are waiting now
-  await h.drain();
+  await run();
   await sms('YES');
-  await h.drain();
+  await run();
   const sub = await h.deps.db.subscriber.findFirstOrThrow({
     where: { phone },
     include: { enrollments: true },
@@ -128,17 +136,17 @@ beforeAll(async () => {
     if (!e.nextRunAt || e.nextStep?.includes('checkin')) break;
     h.clock.set(e.nextRunAt);
     await claimDueSteps(h.deps);
-    await h.drain();
+    await run();
   }
   const e = await h.deps.db.enrollment.findUniqueOrThrow({ where: { id: sub.enrollments[0]!.id } });
   if (e.nextRunAt) h.clock.set(e.nextRunAt);
   await claimDueSteps(h.deps);
   await snapshotRedis();
-  await h.drain();
+  await run();
   await sms(`3 ${sentence}`);
   await sms(`${sentence}. He hit me last night and I am scared.`);
   await snapshotRedis();
-  await h.drain();
+  await run();
 
   // Email: sign up, confirm by the link, reply by the webhook and by SMTP.
   const signup = await app.inject({
@@ -154,12 +162,12 @@ beforeAll(async () => {
   });
   expect(signup.statusCode).toBeLessThan(400);
   await snapshotRedis();
-  await h.drain();
-  const confirmMail = h.email.sent.find((m) => m.to === email);
+  await run();
+  const confirmMail = h.mailTo(email)[0];
   const link = /\/confirm\/[A-Za-z0-9_.-]+/.exec(confirmMail?.text ?? '')?.[0];
   expect(link).toBeDefined();
   expect((await app.inject({ method: 'GET', url: link! })).statusCode).toBe(200);
-  await h.drain();
+  await run();
   const emailSub = await h.deps.db.subscriber.findFirstOrThrow({ where: { email } });
   const to = replyAddress(h.config.appSecret, emailSub.id, h.config.email.replyDomain);
   const hook = JSON.stringify({
@@ -186,8 +194,9 @@ beforeAll(async () => {
     `Subject: Re: week one\r\nMessage-ID: <${tag}-2@example.com>\r\n\r\n${sentence} (by SMTP)\r\n`,
   );
   await snapshotRedis();
-  await h.drain();
+  await run();
   await snapshotRedis();
+  h.resumeWorkers();
 }, 120_000);
 
 afterAll(async () => {

@@ -6,6 +6,9 @@
 //   GET /_fake/messages          what it accepted, as JSON
 //   GET .../Messages.json?To=    Twilio's message list (newest first), for send reconciliation
 //   POST /_fake/behavior         {"failRate"?, "throttleRate"?, "delayMs"?, "fail"?: {...} | null}
+// `failNext` makes the next Messages requests fail as Twilio (or the network) would: an error code
+// with Twilio's status and JSON body, a bare HTTP status, a connection reset after the request
+// arrived, or no answer at all (the client times out).
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +28,27 @@ export interface FakeFailure {
   status: number;
   code: number;
   message?: string;
+}
+
+/** What `failNext` can make one request do: a Twilio error code (21211, 21610, 21614, 20429, ...)
+ * answered with its HTTP status and JSON body; a bare HTTP status below 600 (429, 500, 503) with
+ * no Twilio code, as an edge proxy answers; 'reset' (the socket is destroyed once the request has
+ * arrived); 'timeout' (the request is read and never answered). */
+export type FakeFault = number | 'reset' | 'timeout';
+
+/** The HTTP status Twilio answers each error code with. */
+const CODE_STATUS: Record<number, number> = {
+  20003: 401,
+  20404: 404,
+  20429: 429,
+  20500: 500,
+  20503: 503,
+};
+
+/** Twilio's answer for a fault given as a number (a Twilio code, or a bare HTTP status). */
+export function faultAnswer(code: number): FakeFailure & { bare?: boolean } {
+  if (code < 600) return { status: code, code, bare: true };
+  return { status: CODE_STATUS[code] ?? 400, code };
 }
 
 /** Called with the 1-based number of each Messages request; a failure makes it answer that. */
@@ -53,6 +77,8 @@ export interface FakeTwilio {
   /** Requests to the Messages endpoint (failed ones included) and TCP connections opened. */
   stats: { requests: number; failures: number; connections: number };
   setBehavior(fn: FakeBehavior | null): void;
+  /** The next `times` Messages requests (sends) fail this way, then sending works again. */
+  failNext(fault: FakeFault, times?: number): void;
   setDelay(ms: number): void;
   close(): Promise<void>;
 }
@@ -97,7 +123,10 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(text);
 }
 
-function sendError(res: http.ServerResponse, f: FakeFailure): void {
+function sendError(res: http.ServerResponse, f: FakeFailure & { bare?: boolean }): void {
+  // A bare status (an edge proxy, not Twilio's API) carries no Twilio error code.
+  if (f.bare)
+    return sendJson(res, f.status, { status: f.status, message: http.STATUS_CODES[f.status] });
   sendJson(res, f.status, {
     code: f.code,
     message: f.message ?? ERROR_MESSAGES[f.code] ?? `Error ${f.code}`,
@@ -122,15 +151,24 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
   let failRate = opts.failRate ?? 0;
   let throttleRate = opts.throttleRate ?? 0;
   let delayMs = opts.delayMs ?? 0;
+  const faults: FakeFault[] = [];
 
   async function createMessage(req: http.IncomingMessage, res: http.ServerResponse, sid: string) {
     const n = ++stats.requests;
     const form = new URLSearchParams(await readBody(req));
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    const fault = faults.shift();
+    if (fault === 'reset' || fault === 'timeout') {
+      stats.failures++;
+      // The request arrived: a reset now, or silence until the client gives up (close() ends it).
+      if (fault === 'reset') req.socket.destroy();
+      return;
+    }
 
     const failure =
       (!authorized(req, accountSid, authToken) && { status: 401, code: 20003 }) ||
       (sid !== accountSid && { status: 404, code: 20404 }) ||
+      (fault !== undefined && faultAnswer(fault)) ||
       behavior?.(n) ||
       (failRate > 0 && Math.random() < failRate && { status: 500, code: 20500 }) ||
       (throttleRate > 0 && Math.random() < throttleRate && { status: 429, code: 20429 }) ||
@@ -269,6 +307,9 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
     stats,
     setBehavior(fn) {
       behavior = fn;
+    },
+    failNext(fault, times = 1) {
+      for (let i = 0; i < times; i++) faults.push(fault);
     },
     setDelay(ms) {
       delayMs = ms;

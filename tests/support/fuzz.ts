@@ -2,18 +2,9 @@
 // of bad input a public endpoint gets (bad signatures, wrong content types, oversized and invalid
 // UTF-8 bodies, deep JSON, injection strings, malformed tokens and MIME).
 
-export type Rng = () => number;
+import { prng, type Rng } from '../../src/core/random.ts';
 
-export function prng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng, type Rng };
 
 export const int = (rng: Rng, max: number) => Math.floor(rng() * max);
 export const pick = <T>(rng: Rng, list: readonly T[]): T => list[int(rng, list.length)]!;
@@ -155,4 +146,36 @@ export function malformedMime(rng: Rng, to: string): string {
     `\u0000\u0001\u0002${junk(rng, 500)}`,
   ];
   return pick(rng, variants);
+}
+
+/** What became of one request sent over real HTTP. Only an `answer` can be a refusal (a 4xx): a
+ * reset, a hang-up, a timeout or no reply is a `failure` of the server, never a refusal. A request
+ * the client would not send at all (an invalid header value) is `unsendable`: it tells us nothing
+ * about the server. */
+export type HttpOutcome =
+  | { kind: 'answer'; status: number; location: string | null }
+  | { kind: 'failure'; reason: string }
+  | { kind: 'unsendable'; reason: string };
+
+export async function httpOutcome(
+  url: string,
+  init: RequestInit,
+  timeoutMs = 10_000,
+): Promise<HttpOutcome> {
+  let request: Request;
+  try {
+    request = new Request(url, { ...init, redirect: 'manual' });
+  } catch (err) {
+    return { kind: 'unsendable', reason: String(err) };
+  }
+  try {
+    const res = await fetch(request, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer();
+    return { kind: 'answer', status: res.status, location: res.headers.get('location') };
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const why =
+      e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message);
+    return { kind: 'failure', reason: why };
+  }
 }

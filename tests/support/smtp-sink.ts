@@ -20,11 +20,24 @@ export interface SmtpSink {
   port: number;
   url: string; // smtp://127.0.0.1:port
   messages: SinkMessage[];
+  /** The next `times` recipients (stage 'rcpt', the default) or messages (stage 'data') are
+   * refused with this SMTP reply code (e.g. 450 mailbox busy, 550 no such user, 554 rejected). */
+  failNext(code: number, opts?: { stage?: 'rcpt' | 'data'; times?: number }): void;
   close(): Promise<void>;
+}
+
+/** An SMTP refusal as smtp-server sends it: the reply code and text on the wire. */
+function refusal(code: number, text: string): Error {
+  return Object.assign(new Error(text), { responseCode: code });
 }
 
 export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const messages: SinkMessage[] = [];
+  const faults: { code: number; stage: 'rcpt' | 'data' }[] = [];
+  const takeFault = (stage: 'rcpt' | 'data') => {
+    const i = faults.findIndex((f) => f.stage === stage);
+    return i < 0 ? null : faults.splice(i, 1)[0]!.code;
+  };
   const server = new SMTPServer({
     secure: false,
     disabledCommands: ['STARTTLS'],
@@ -34,18 +47,17 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
       callback(null, { user: 'test' });
     },
     onRcptTo(address, _session, callback) {
-      const code = opts.rejectRcpt?.(address.address) ?? null;
+      const code = takeFault('rcpt') ?? opts.rejectRcpt?.(address.address) ?? null;
       if (code === null) return callback();
-      const err = Object.assign(new Error(`Recipient ${address.address} refused by the sink`), {
-        responseCode: code,
-      });
-      callback(err);
+      callback(refusal(code, `Recipient ${address.address} refused by the sink`));
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('error', callback);
       stream.on('end', () => {
+        const code = takeFault('data');
+        if (code !== null) return callback(refusal(code, 'Message refused by the sink'));
         const raw = Buffer.concat(chunks).toString('utf8');
         // Parsed before answering, so the sender's promise resolves only once the message is here.
         simpleParser(raw)
@@ -77,6 +89,9 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     port,
     url: `smtp://127.0.0.1:${port}`,
     messages,
+    failNext(code, { stage = 'rcpt', times = 1 } = {}) {
+      for (let i = 0; i < times; i++) faults.push({ code, stage });
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
