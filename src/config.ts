@@ -5,8 +5,20 @@ import { z } from 'zod';
 
 const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
 const DEV_ADMIN_TOKEN = 'dev-admin-token-0123';
-// 32 zero bytes: only for local use. Production must set REPLY_ENCRYPTION_KEYS.
-const DEV_KEY = 'dev:' + Buffer.alloc(32, 7).toString('base64');
+// The outbox transport still signs and checks the SMS webhook, with this local token.
+const DEV_TWILIO_AUTH_TOKEN = 'dev-twilio-auth-token';
+// A fixed key: only for local use. Production must set REPLY_ENCRYPTION_KEYS.
+const DEV_KEY_BYTES = Buffer.alloc(32, 7);
+const DEV_KEY = 'dev:' + DEV_KEY_BYTES.toString('base64');
+// Every value above is public (it is in this file), and so are docker-compose.yml's placeholders:
+// production refuses each of them for every secret.
+const DEV_VALUES = new Set([
+  DEV_SECRET,
+  DEV_ADMIN_TOKEN,
+  DEV_TWILIO_AUTH_TOKEN,
+  'change-me-to-a-long-random-string-of-32-chars',
+  'change-me-admin-token',
+]);
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -59,6 +71,22 @@ const keyList = z.string().transform((v, ctx) => {
   return keys;
 });
 
+/** APP_SECRET: a comma list of secrets, the first signs and every one verifies (rotation). */
+const secretList = z.string().transform((v, ctx) => {
+  const secrets = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (secrets.length === 0 || secrets.some((s) => s.length < 32)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a comma list of secrets of at least 32 characters each; the first signs',
+    });
+    return z.NEVER;
+  }
+  return secrets;
+});
+
 const int = (min: number, max: number) =>
   z.coerce
     .number({ error: `must be a whole number from ${min} to ${max}` })
@@ -79,8 +107,8 @@ const schema = z.object({
   PORT: int(0, 65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
   PUBLIC_URL: url(['http:', 'https:']).optional(),
-  APP_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_SECRET),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default('dev-admin-token-0123'),
+  APP_SECRET: secretList.prefault(DEV_SECRET),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_ADMIN_TOKEN),
   SMS_TRANSPORT: z.enum(['outbox', 'twilio']).optional(),
   TWILIO_ACCOUNT_SID: z
     .string()
@@ -156,16 +184,56 @@ function crossChecks(raw: Record<string, string | undefined>): string[] {
   const email = raw.EMAIL_TRANSPORT ?? (raw.SMTP_URL ? 'smtp' : 'outbox');
   if (email === 'smtp' && !raw.SMTP_URL)
     out.push('SMTP_URL: is required when EMAIL_TRANSPORT=smtp');
-  if (raw.NODE_ENV === 'production') {
-    if (!raw.APP_SECRET || raw.APP_SECRET === DEV_SECRET)
-      out.push('APP_SECRET: must be set in production');
-    if (!raw.ADMIN_TOKEN || raw.ADMIN_TOKEN === DEV_ADMIN_TOKEN)
-      out.push('ADMIN_TOKEN: must be set in production');
-    if (!raw.REPLY_ENCRYPTION_KEYS)
-      out.push(
-        'REPLY_ENCRYPTION_KEYS: must be set in production (reply text is encrypted with it)',
-      );
-  }
+  if (raw.NODE_ENV === 'production') out.push(...productionSecrets(raw));
+  return out;
+}
+
+/** Production runs on no public value: every secret is set, and none is a development default
+ * (those are in this file, so anyone could sign webhooks or links with them). */
+function productionSecrets(raw: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  const list = (v: string | undefined) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const one = (v: string | undefined) => (v ? [v] : []);
+  const check = (name: string, why: string, values: string[], isDev: (v: string) => boolean) => {
+    if (values.length === 0) out.push(`${name}: must be set in production (${why})`);
+    else if (values.some(isDev))
+      out.push(`${name}: is a development default, which is public; set a secret of your own`);
+  };
+  const devValue = (v: string) => DEV_VALUES.has(v);
+  check(
+    'APP_SECRET',
+    'it signs links, reply addresses and sessions',
+    list(raw.APP_SECRET),
+    devValue,
+  );
+  check('ADMIN_TOKEN', 'it opens the console and the admin API', one(raw.ADMIN_TOKEN), devValue);
+  // The SMS webhook is served by every web process (twilio or outbox transport alike): without
+  // a token of our own, anyone could sign inbound messages for it.
+  check(
+    'TWILIO_AUTH_TOKEN',
+    'it checks the signature of every inbound SMS webhook',
+    one(raw.TWILIO_AUTH_TOKEN),
+    devValue,
+  );
+  check(
+    'INBOUND_EMAIL_SECRET',
+    'it checks the signature of the inbound email webhook',
+    one(raw.INBOUND_EMAIL_SECRET),
+    devValue,
+  );
+  check(
+    'REPLY_ENCRYPTION_KEYS',
+    'reply text is encrypted with it',
+    list(raw.REPLY_ENCRYPTION_KEYS),
+    (part) => {
+      const b64 = part.split(':')[1];
+      return b64 !== undefined && Buffer.from(b64, 'base64').equals(DEV_KEY_BYTES);
+    },
+  );
   return out;
 }
 
@@ -179,7 +247,10 @@ export interface Config {
   port: number;
   host: string;
   publicUrl: string;
+  /** The key that signs (links, reply addresses, sessions) and keys hashes: APP_SECRET's first. */
   appSecret: string;
+  /** Every APP_SECRET key, the signing one first: verification accepts any (rotation). */
+  appSecrets: readonly string[];
   adminToken: string;
   sms: {
     transport: 'outbox' | 'twilio';
@@ -265,13 +336,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     port: e.PORT,
     host: e.HOST,
     publicUrl,
-    appSecret: e.APP_SECRET,
+    appSecret: e.APP_SECRET[0]!,
+    appSecrets: e.APP_SECRET,
     adminToken: e.ADMIN_TOKEN,
     sms: {
       transport: smsTransport,
       accountSid: e.TWILIO_ACCOUNT_SID,
-      // The outbox transport still signs and checks webhooks, with a local token.
-      authToken: e.TWILIO_AUTH_TOKEN ?? 'dev-twilio-auth-token',
+      // The outbox transport still signs and checks webhooks, with a local token (never in
+      // production: productionSecrets requires one there).
+      authToken: e.TWILIO_AUTH_TOKEN ?? DEV_TWILIO_AUTH_TOKEN,
       from: e.TWILIO_FROM ?? (smsTransport === 'outbox' ? '+12025550100' : undefined),
       messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID,
       apiBase: e.TWILIO_API_BASE,
@@ -286,7 +359,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       postalAddress: e.POSTAL_ADDRESS,
       inboundSmtpPort: e.INBOUND_SMTP_PORT,
       inboundSecret:
-        e.INBOUND_EMAIL_SECRET ?? (e.NODE_ENV === 'production' ? undefined : e.APP_SECRET),
+        e.INBOUND_EMAIL_SECRET ?? (e.NODE_ENV === 'production' ? undefined : e.APP_SECRET[0]),
     },
     logLevel: e.LOG_LEVEL,
     program: e.PROGRAM,

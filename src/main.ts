@@ -13,6 +13,7 @@ import { createDb, type Db } from './db/client.ts';
 import type { Deps } from './deps.ts';
 import { createLog, type Log } from './log.ts';
 import { closeQueues, createQueues } from './queues.ts';
+import { reportRedisErrors } from './redis-errors.ts';
 import { MESSAGES_DIR } from './paths.ts';
 
 export { MESSAGES_DIR, MIGRATIONS_DIR } from './paths.ts';
@@ -104,7 +105,8 @@ export async function buildDeps(config: Config, opts: BuildOptions = {}): Promis
     lazyConnect: true,
     enableOfflineQueue: true,
   });
-  redis.on('error', () => {}); // reported by the checks and by the workers, not once per retry
+  // Counted, and logged once a minute per kind: not once per reconnect attempt, and never hidden.
+  reportRedisErrors(redis, log, 'main');
   try {
     await redis.connect();
   } catch {
@@ -119,7 +121,9 @@ export async function buildDeps(config: Config, opts: BuildOptions = {}): Promis
       throw err;
     }
   }
-  const queues = createQueues(redis.duplicate({ maxRetriesPerRequest: null }), config.redisPrefix);
+  const queueConnection = redis.duplicate({ maxRetriesPerRequest: null });
+  reportRedisErrors(queueConnection, log, 'queues');
+  const queues = createQueues(queueConnection, config.redisPrefix);
   return {
     config,
     db,

@@ -15,6 +15,9 @@ const help: Record<string, string> = {
   steady_inbound_total: 'Inbound messages recorded, by channel.',
   steady_webhook_rejected_total: 'Webhook requests rejected (bad signature, bad input).',
   steady_email_reports_total: 'Bounce and complaint reports received, by kind and outcome.',
+  steady_redis_errors_total: 'Errors on a Redis connection (failed reconnects included), by code.',
+  steady_reconcile_errors_total:
+    'Send reconciliations the provider could not answer, by our error code.',
 };
 
 const key = (labels: Labels) =>

@@ -1,4 +1,5 @@
-// `erase --phone E164 | --email ADDR`: removes a person's data and queued jobs; prints what it removed.
+// `erase --phone E164 | --email ADDR`: removes a person's data (every contact point of theirs)
+// and queued jobs; prints what it removed. Exits 1, naming them, when some jobs could not be removed.
 import type { Config } from '../config.ts';
 import { toE164 } from '../core/phone.ts';
 import { normalizeEmail } from '../flows/enroll.ts';
@@ -29,13 +30,23 @@ export async function eraseCommand(cfg: Config, args: string[]): Promise<number>
     const r = await eraseContact(deps, contact);
     console.log(
       r.found
-        ? `erased: ${r.subscribers} subscriber(s), ${r.messages} message(s), ${r.consents} consent event(s), ${r.flags} safety flag(s), ${r.outbox} outbox item(s), ${r.jobs} queued job(s)`
+        ? `erased: ${r.subscribers} subscriber(s), ${r.contacts} contact point(s), ${r.messages} message(s), ${r.consents} consent event(s), ${r.flags} safety flag(s), ${r.outbox} outbox item(s), ${r.jobs} queued job(s); ${r.audit} audit event(s) now name only a keyed hash`
         : 'no data for that contact',
     );
     console.log(
-      'kept: a suppression entry (a keyed hash, not the contact), so it is never messaged again',
+      `kept: a suppression entry for each of the ${r.contacts} contact point(s) (a keyed hash, not the contact), so they are never messaged again`,
     );
-    return 0;
+    if (r.notRemoved.length === 0) return 0;
+    process.stderr.write(
+      [
+        `erase: could not remove ${r.notRemoved.length} queued job(s):`,
+        ...r.notRemoved.map((n) => `  ${n}`),
+        'Everything else is erased, including the messages these jobs point at, so they find',
+        'nothing to send. Check the jobs have gone (they carry only a message id) once their',
+        'worker has finished, or once Redis answers, and remove any left by hand.',
+      ].join('\n') + '\n',
+    );
+    return 1;
   } finally {
     await closeDeps(deps);
   }

@@ -2,6 +2,11 @@
 // same enrollment, scheduling, reply and rendering code as production, on real PostgreSQL and
 // Redis (a scratch Redis prefix; the subscriber is removed afterwards). Prints a transcript with
 // local times, or with --json one line per message. Same input, same output.
+//
+// It may run against a database with real people in it, its clock weeks ahead of theirs, so every
+// flow it calls is limited to its own scratch program and subscriber (the scheduler's claim by
+// program key, the reminder and pause sweeps by an explicit scope), it sends through capturing
+// senders only, and it raises no operator alerts.
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { EmailSender, OutgoingEmail, OutgoingSms, SmsSender } from '../channels/port.ts';
@@ -92,7 +97,14 @@ export async function simulate(
   const email = new CapturingEmail();
   const scratch = `${cfg.redisPrefix}-sim-${randomBytes(4).toString('hex')}`;
   const deps = await buildDeps(
-    { ...cfg, redisPrefix: scratch, logLevel: 'silent' },
+    // No operator alerts: a scripted disclosure is not a person who needs one.
+    {
+      ...cfg,
+      redisPrefix: scratch,
+      logLevel: 'silent',
+      operatorEmail: undefined,
+      operatorWebhookUrl: undefined,
+    },
     { clock, sms, email },
   );
   // A scratch copy of the program: the scheduler claims only this run's enrollment, never the
@@ -123,8 +135,12 @@ export async function simulate(
   };
   let subscriberId: string | null = null;
   try {
-    // A previous simulate run that was interrupted may have left this number behind.
-    if (opts.channel === 'sms') await deps.db.subscriber.deleteMany({ where: { phone } });
+    // A previous simulate run that was interrupted may have left this number behind (only ever
+    // enrolled in simulations' scratch programs; anything else on it is left alone).
+    if (opts.channel === 'sms')
+      await deps.db.subscriber.deleteMany({
+        where: { phone, enrollments: { every: { program: { contains: '-sim-' } } } },
+      });
     const r = await enroll(deps, {
       ...(opts.channel === 'sms' ? { phone } : { email: address }),
       timezone: opts.tz,
@@ -203,8 +219,10 @@ export async function simulate(
         await handleInbound(deps, rec.messageId);
       }
       await claimDueSteps(deps, { lookaheadMs: 0 });
-      await sendCheckinReminders(deps);
-      await endTimedPauses(deps);
+      // Scoped to this run: the clock is weeks ahead of the real people in the same database.
+      const scope = { program: deps.program.key, subscriberId: r.subscriberId };
+      await sendCheckinReminders(deps, scope);
+      await endTimedPauses(deps, scope);
       await flush();
     }
     return lines;

@@ -1,6 +1,6 @@
 // Phone numbers: E.164 via libphonenumber (full metadata, so premium-rate numbers are known).
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { AREA_CODE_ZONES } from './area-codes.ts';
+import { zoneForAreaCode, type AreaCodeZone } from './area-codes.ts';
 
 export type PhoneCheck =
   | { ok: true; e164: string; country: string; timezone: string | null }
@@ -48,10 +48,18 @@ export function checkPhone(
   return { ok: true, e164: p.number, country, timezone: timezoneForNumber(p.number) };
 }
 
-/** The zone of a US or Canadian number's area code, where one zone covers it; else null. */
+/** The zone to use for a North American number until the person tells us theirs (TZ keyword):
+ * its area code's zone, or for a code that spans zones the one that never puts a deferred send
+ * in anyone's quiet hours (see SPLIT in area-codes.ts); null for a code we do not know. */
 export function timezoneForNumber(e164: string): string | null {
+  return areaCodeZoneOf(e164)?.zone ?? null;
+}
+
+/** The area code's zone with whether it is a guess among several (`spans`), for a caller that
+ * can ask the person to confirm. */
+export function areaCodeZoneOf(e164: string): AreaCodeZone | null {
   if (!e164.startsWith('+1') || e164.length !== 12) return null;
-  return AREA_CODE_ZONES[e164.slice(2, 5)] ?? null;
+  return zoneForAreaCode(e164.slice(2, 5));
 }
 
 /** E.164 form of any valid number, whatever the allowed countries (for lookups and erasure). */

@@ -31,7 +31,7 @@ export async function confirmSubscription(
   evidence: Evidence,
 ): Promise<ConfirmOutcome> {
   const now = deps.clock.now();
-  const check = verifyToken(deps.config.appSecret, 'confirm', token, now);
+  const check = verifyToken(deps.config.appSecrets, 'confirm', token, now);
   if (!check.ok) return check.reason === 'expired' ? 'expired' : 'invalid';
   const subscriberId = check.subject;
   const sent = issuedAt(token);

@@ -89,7 +89,7 @@ async function handleOne(
     const r = token ? await unsubscribeWithToken(deps, token, evidence) : 'invalid';
     return r === 'invalid' ? drop(deps, mail, rcpt, 'bad_unsubscribe_token') : 'unsubscribed';
   }
-  const subscriberId = parseReplyAddress(config.appSecret, rcpt, domain);
+  const subscriberId = parseReplyAddress(config.appSecrets, rcpt, domain);
   if (!subscriberId) return drop(deps, mail, rcpt, 'bad_reply_address');
   if (mail.automatic) return drop(deps, mail, rcpt, 'automatic_reply');
   const from = mail.from ? normalizeEmail(mail.from) : null;

@@ -90,8 +90,13 @@ export async function startInboundSmtp(
       stream.on('end', () => {
         if (stream.sizeExceeded)
           return answer(smtpError(552, `Message too big: the limit is ${MAX_MESSAGE_BYTES} bytes`));
-        const raw = Buffer.concat(chunks).toString('utf8');
-        simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true })
+        const message = Buffer.concat(chunks);
+        // mailparser gets the bytes: an 8-bit body is in the charset its part declares (Latin-1,
+        // Windows-1252, ...), and decoding it all as UTF-8 first would turn every such byte into
+        // U+FFFD before mailparser could read the charset. The string is only for the report
+        // reader (bounces are ASCII in practice) and the dedupe fallback.
+        const raw = message.toString('utf8');
+        simpleParser(message, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true })
           .then((parsed) => handleInboundEmail(deps, toInboundEmail(parsed, raw, session)))
           .then(() => answer())
           .catch((err: unknown) => {

@@ -13,7 +13,7 @@ export async function unsubscribeState(
   deps: Pick<Deps, 'db' | 'config' | 'clock'>,
   token: string,
 ): Promise<'subscribed' | 'already' | 'invalid'> {
-  const check = verifyToken(deps.config.appSecret, 'unsubscribe', token, deps.clock.now());
+  const check = verifyToken(deps.config.appSecrets, 'unsubscribe', token, deps.clock.now());
   if (!check.ok) return 'invalid';
   const sub = await deps.db.subscriber.findUnique({
     where: { id: check.subject },
@@ -28,7 +28,7 @@ export async function unsubscribeWithToken(
   evidence: Evidence,
 ): Promise<UnsubscribeOutcome> {
   const now = deps.clock.now();
-  const check = verifyToken(deps.config.appSecret, 'unsubscribe', token, now);
+  const check = verifyToken(deps.config.appSecrets, 'unsubscribe', token, now);
   if (!check.ok) return 'invalid';
   // A person whose data was erased is already gone: for them, too, nothing more will come.
   const changed = await deps.db.$transaction((tx) =>

@@ -4,7 +4,9 @@
 // Delivery semantics: the row moves queued -> sending before the provider call (a conditional
 // update, so two workers never both send it). If the process dies during the call the row stays
 // `sending`; the sweep then marks program messages `unknown` (never resent: at most once) and
-// puts safety messages and opt-out confirmations back in the queue (at least once).
+// puts safety messages and opt-out confirmations back in the queue (at least once). Every status
+// write is guarded by the ranks in core/message-status.ts: a status callback can land at any time
+// after the provider call, and a report it brought is never written over.
 import { SendError, type SendResult } from '../channels/port.ts';
 import { maskEmail, maskPhone } from '../channels/mask.ts';
 import type { Deps } from '../deps.ts';
@@ -14,6 +16,7 @@ import { metrics } from '../metrics.ts';
 import { isSuppressed } from './erase.ts';
 import { findStep } from '../core/program.ts';
 import { deliveryStore, type DeliveryRow, type SentRecord } from './delivery-store.ts';
+import { below, RETRY_FROM } from '../core/message-status.ts';
 
 /** Messages that must arrive even across crashes (possibly twice, never zero); every other
  * message is sent at most once. The sweep resends these when a worker died mid-send. */
@@ -87,7 +90,7 @@ export async function deliver(
   const reason = await suppressionReason(deps, m);
   if (reason) {
     await db.message.updateMany({
-      where: { id: m.id, status: { in: ['queued', 'pending'] } },
+      where: { id: m.id, status: { in: below('sending') } },
       data: { status: 'suppressed', error: reason },
     });
     log.info({ messageId: m.id, reason }, 'send suppressed');
@@ -110,8 +113,9 @@ export async function deliver(
         : composeEmail(deps.config, deps.content, deps.program, input);
   } catch (err) {
     if (!(err instanceof MissingContentError)) throw err;
-    await db.message.update({
-      where: { id: m.id },
+    await db.message.updateMany({
+      // Not claimed yet: only a row still waiting (nobody else has sent it) fails for its content.
+      where: { id: m.id, status: { in: below('sending') } },
       data: { status: 'failed', error: `content: ${err.message}` },
     });
     log.error({ messageId: m.id, template: m.template }, `cannot compose message: ${err.message}`);
@@ -188,8 +192,8 @@ async function settleFailedSend(
   if (e.code === 'opted_out') {
     await withDbRetry(() =>
       db.$transaction(async (tx) => {
-        await tx.message.update({
-          where: { id: m.id },
+        await tx.message.updateMany({
+          where: { id: m.id, status: { in: below('failed') } },
           data: { status: 'failed', error: 'opted_out' },
         });
         await recordOptOut(
@@ -218,8 +222,8 @@ async function settleFailedSend(
   }
   if (ambiguous && !AT_LEAST_ONCE_TEMPLATES.has(m.template ?? '')) {
     await withDbRetry(() =>
-      db.message.update({
-        where: { id: m.id },
+      db.message.updateMany({
+        where: { id: m.id, status: { in: below('unknown') } },
         data: { status: 'unknown', error: `network:${e.providerCode ?? '?'}` },
       }),
     );
@@ -232,7 +236,10 @@ async function settleFailedSend(
   if (e.retryable && !finalAttempt) {
     // The provider did not take it (or this message must arrive at least once): try again later.
     await withDbRetry(() =>
-      db.message.update({ where: { id: m.id }, data: { status: 'queued', error: e.code } }),
+      db.message.updateMany({
+        where: { id: m.id, status: RETRY_FROM },
+        data: { status: 'queued', error: e.code },
+      }),
     );
     log.warn(
       { messageId: m.id, code: e.code, providerCode: e.providerCode },
@@ -241,7 +248,10 @@ async function settleFailedSend(
     throw new RetryLater(e.code);
   }
   await withDbRetry(() =>
-    db.message.update({ where: { id: m.id }, data: { status: 'failed', error: e.code } }),
+    db.message.updateMany({
+      where: { id: m.id, status: { in: below('failed') } },
+      data: { status: 'failed', error: e.code },
+    }),
   );
   metrics.inc('steady_send_failures_total', { channel: m.channel, code: e.code });
   log.warn(

@@ -1,34 +1,25 @@
-// Delivery status callbacks, as a forward-only state machine: every status has a rank and a
-// message only ever moves up, so the end state is the highest status received, whatever order
-// the callbacks arrive in, and a duplicate changes nothing. A message we marked `unknown` (a
-// worker died mid-send) is settled by the provider's word when it comes.
+// Delivery status callbacks, as a forward-only state machine (the ranks are in
+// core/message-status.ts): a message only ever moves up, so the end state is the highest status
+// received, whatever order the callbacks and the worker's own record arrive in, and a duplicate
+// changes nothing. A message we marked `unknown` (a worker died mid-send) is settled by the
+// provider's word when it comes.
 import type { DeliveryStatus } from '../channels/twilio-webhook.ts';
 import type { Deps } from '../deps.ts';
-import type { MessageStatus } from '../db/client.ts';
+import { below, type OutboundStatus } from '../core/message-status.ts';
 
-const RANK: Record<DeliveryStatus, number> = {
-  queued: 1,
-  sent: 2,
-  delivered: 3,
-  undelivered: 4,
-  failed: 5,
-};
-const OURS: Record<DeliveryStatus, MessageStatus> = {
+// Twilio's `queued` (accepted, not yet handed to a carrier) means the provider has the message:
+// for us that is `sent`.
+const OURS: Record<DeliveryStatus, OutboundStatus> = {
   queued: 'sent',
   sent: 'sent',
   delivered: 'delivered',
   undelivered: 'undelivered',
   failed: 'failed',
 };
-const RANK_OF_OURS: Partial<Record<MessageStatus, number>> = {
-  queued: 0,
-  sending: 0,
-  unknown: 0,
-  sent: 2,
-  delivered: 3,
-  undelivered: 4,
-  failed: 5,
-};
+
+// The failure reports that outrank a delivery receipt (suppressed outranks it too, but was never
+// sent, so no receipt can be about it).
+const OUTRANK_DELIVERED: OutboundStatus[] = ['undelivered', 'failed'];
 
 export async function applyDeliveryStatus(
   deps: Pick<Deps, 'db' | 'clock'>,
@@ -36,22 +27,27 @@ export async function applyDeliveryStatus(
   status: DeliveryStatus,
   errorCode?: string,
 ): Promise<'updated' | 'ignored' | 'not_found'> {
-  const target = OURS[status];
-  const lower = (Object.entries(RANK_OF_OURS) as [MessageStatus, number][])
-    .filter(([, r]) => r < RANK[status] && !(status === 'queued' && r >= 2))
-    .map(([s]) => s);
-  const where = ref.messageId ? { id: ref.messageId } : { providerId: ref.providerId };
   if (!ref.messageId && !ref.providerId) return 'not_found';
+  const target = OURS[status];
+  const where = ref.messageId ? { id: ref.messageId } : { providerId: ref.providerId };
+  const now = deps.clock.now();
   const r = await deps.db.message.updateMany({
-    where: { ...where, direction: 'out', status: { in: lower } },
+    where: { ...where, direction: 'out', status: { in: below(target) } },
     data: {
       status: target,
       ...(ref.providerId ? { providerId: ref.providerId } : {}),
-      ...(target === 'delivered' ? { deliveredAt: deps.clock.now() } : {}),
+      ...(target === 'delivered' ? { deliveredAt: now } : {}),
       ...(errorCode ? { error: `provider:${errorCode}` } : {}),
     },
   });
   if (r.count > 0) return 'updated';
+  // A receipt that lands after a failure report does not move the row, but when it came is still
+  // recorded (once), so the row ends the same whichever of the two arrived first.
+  if (target === 'delivered')
+    await deps.db.message.updateMany({
+      where: { ...where, direction: 'out', deliveredAt: null, status: { in: OUTRANK_DELIVERED } },
+      data: { deliveredAt: now },
+    });
   const exists = await deps.db.message.count({ where });
   return exists ? 'ignored' : 'not_found';
 }

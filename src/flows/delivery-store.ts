@@ -4,6 +4,7 @@
 // batch instead of one ORM query per message, which cost more CPU than everything else a send
 // does. The statements mean exactly what the per-message queries did, row by row.
 import type { Channel, Db, MessageKind } from '../db/client.ts';
+import { below } from '../core/message-status.ts';
 import { coalesce } from './coalesce.ts';
 
 export interface DeliveryRow {
@@ -129,13 +130,22 @@ async function claimBatch(db: Db, ids: string[]): Promise<boolean[]> {
   return ids.map((id) => claimed.delete(id));
 }
 
+// What the provider took is recorded on every row, but the status only moves up to `sent`
+// (core/message-status.ts): a status callback can land while the row is still `sending`, and its
+// `delivered` or `failed` (and the error it carried) must not be overwritten. The row is still
+// returned, so a check-in opens whatever the callbacks said first.
+const BELOW_SENT = below('sent');
+
 async function recordSentBatch(db: Db, records: SentRecord[]): Promise<void[]> {
   const checkins = records.filter((r) => r.checkin);
   const iso = (d: Date) => d.toISOString();
   await db.$executeRaw`
     WITH sent AS (
-      UPDATE messages m SET status = 'sent', "providerId" = u.provider_id, "sentAt" = u.sent_at::timestamptz,
-             body = u.body, subject = u.subject, "toAddr" = u.to_addr, error = NULL, "updatedAt" = ${new Date()}
+      UPDATE messages m
+         SET status = CASE WHEN m.status = ANY(${BELOW_SENT}::"MessageStatus"[]) THEN 'sent' ELSE m.status END,
+             error = CASE WHEN m.status = ANY(${BELOW_SENT}::"MessageStatus"[]) THEN NULL ELSE m.error END,
+             "providerId" = u.provider_id, "sentAt" = u.sent_at::timestamptz,
+             body = u.body, subject = u.subject, "toAddr" = u.to_addr, "updatedAt" = ${new Date()}
       FROM unnest(${records.map((r) => r.id)}::uuid[], ${records.map((r) => r.providerId)}::text[],
                   ${records.map((r) => iso(r.sentAt))}::text[], ${records.map((r) => r.body)}::text[],
                   ${records.map((r) => r.subject)}::text[], ${records.map((r) => r.toAddr)}::text[])

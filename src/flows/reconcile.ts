@@ -3,9 +3,13 @@
 // with its answer: found -> `sent` with the provider's id; not there -> back to `queued`, to be
 // sent (the provider never had it, so sending it now is its first and only copy). When the
 // provider cannot answer, the row is left for the sweep's old rules (unknown / resend).
+import { SendError } from '../channels/port.ts';
 import type { Deps } from '../deps.ts';
+import { logThrottled } from '../error-report.ts';
+import { metrics } from '../metrics.ts';
 import { composeSms, MissingContentError } from './compose.ts';
 import { checkinWindow } from './deliver.ts';
+import { RETRY_FROM } from '../core/message-status.ts';
 
 export type Reconciled = 'sent' | 'requeued' | 'unanswered' | 'skipped';
 
@@ -49,7 +53,22 @@ export async function reconcileSending(
   let held;
   try {
     held = await deps.sms.recentTo(phone, since);
-  } catch {
+  } catch (err) {
+    // Left for the sweep's old rules, but not silently: an outage shows in metrics and the log.
+    // Only our code and the provider's: its message may quote the number.
+    const code = err instanceof SendError ? err.code : 'unknown';
+    metrics.inc('steady_reconcile_errors_total', { code });
+    logThrottled(
+      deps.log,
+      'warn',
+      `reconcile:${code}`,
+      {
+        code,
+        providerCode: err instanceof SendError ? err.providerCode : undefined,
+        messageId: m.id,
+      },
+      'provider could not say whether it holds a send cut off by a crash: left for the sweep',
+    );
     return 'unanswered';
   }
   const copy = held.find((h) => h.body === body);
@@ -80,7 +99,7 @@ export async function reconcileSending(
     return done.count ? 'sent' : 'skipped';
   }
   const back = await db.message.updateMany({
-    where: { id: m.id, status: 'sending' },
+    where: { id: m.id, status: RETRY_FROM },
     data: {
       status: 'queued',
       error: 'not at the provider after a crash; sending again',

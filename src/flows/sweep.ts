@@ -12,8 +12,25 @@ import { AT_LEAST_ONCE_TEMPLATES } from './deliver.ts';
 import { createOutbound, enqueueSends, queueFor, type QueuedSend } from './outbound.ts';
 import { resumeEnrollment } from './apply-actions.ts';
 import { reconcileSending } from './reconcile.ts';
+import { RETRY_FROM } from '../core/message-status.ts';
 
 type SweepDeps = Pick<Deps, 'db' | 'queues' | 'clock' | 'config' | 'log' | 'program'>;
+
+/**
+ * Limits a sweep to one program and/or one subscriber. The cron jobs pass none (every enrollment
+ * in the database is theirs); `simulate` passes its scratch program and subscriber, so a run
+ * against a real database with its clock weeks ahead never reminds or resumes real people.
+ */
+export interface SweepScope {
+  program?: string;
+  subscriberId?: string;
+}
+
+/** The enrollment filter for a scope (undefined fields are ignored by Prisma). */
+const inScope = (scope: SweepScope) => ({
+  program: scope.program,
+  subscriberId: scope.subscriberId,
+});
 
 /** Each deployment (and each test) sweeps its own program's messages, plus answers to strangers. */
 const ownMessages = (deps: Pick<Deps, 'program'>) => ({
@@ -176,7 +193,7 @@ export async function settleStaleSending(
   const retried = await deps.db.message.updateMany({
     where: {
       direction: 'out',
-      status: 'sending',
+      status: RETRY_FROM,
       updatedAt: { lt: retryStale },
       template: { in: [...AT_LEAST_ONCE_TEMPLATES] },
       ...ownMessages(deps),
@@ -222,10 +239,10 @@ export async function expirePending(deps: SweepDeps): Promise<number> {
   return ids.length;
 }
 
-export async function endTimedPauses(deps: SweepDeps): Promise<number> {
+export async function endTimedPauses(deps: SweepDeps, scope: SweepScope = {}): Promise<number> {
   const now = deps.clock.now();
   const due = await deps.db.enrollment.findMany({
-    where: { state: 'paused', pausedUntil: { lte: now } },
+    where: { state: 'paused', pausedUntil: { lte: now }, ...inScope(scope) },
     select: { id: true, subscriber: { select: { timezone: true } } },
     take: 1000,
   });
@@ -234,7 +251,10 @@ export async function endTimedPauses(deps: SweepDeps): Promise<number> {
   return due.length;
 }
 
-export async function sendCheckinReminders(deps: SweepDeps): Promise<number> {
+export async function sendCheckinReminders(
+  deps: SweepDeps,
+  scope: SweepScope = {},
+): Promise<number> {
   const now = deps.clock.now();
   const due = await deps.db.checkin.findMany({
     where: {
@@ -242,7 +262,7 @@ export async function sendCheckinReminders(deps: SweepDeps): Promise<number> {
       reminderSentAt: null,
       reminderDueAt: { lte: now },
       closesAt: { gt: now },
-      enrollment: { state: 'active' },
+      enrollment: { state: 'active', ...inScope(scope) },
     },
     select: {
       id: true,
@@ -298,5 +318,10 @@ export async function purgeOldReplies(deps: SweepDeps): Promise<number> {
     data: { bodyEnc: null },
   });
   await deps.db.outboxItem.deleteMany({ where: { createdAt: { lt: cutoff } } });
+  // What drove a flag's score may quote the reply: it goes with the reply text.
+  await deps.db.safetyFlag.updateMany({
+    where: { createdAt: { lt: cutoff }, whyEnc: { not: null } },
+    data: { whyEnc: null },
+  });
   return r.count;
 }

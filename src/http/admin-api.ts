@@ -1,12 +1,15 @@
 // The operator's JSON API under /admin/api, bearer ADMIN_TOKEN. Lookups are exact matches on a
 // phone number or an address; answers never include reply text (the console reveals it one
-// message at a time, and logs that it did).
+// message at a time, and logs that it did). Every request with credentials counts as a guess at
+// ADMIN_TOKEN until it proves right (guess-limit.ts, shared with the sign-in form).
 import type { FastifyInstance } from 'fastify';
 import { checkPhone } from '../core/phone.ts';
 import type { Deps } from '../deps.ts';
 import { normalizeEmail } from '../flows/enroll.ts';
 import { operatorAction, OperatorActionError, type OperatorActionName } from '../flows/operator.ts';
 import { safeEqual } from '../security/crypto.ts';
+import { countGuess } from './admin/guess-limit.ts';
+import { clientId } from './rate-limit.ts';
 
 export function bearerOk(deps: Pick<Deps, 'config'>, header: string | undefined): boolean {
   const m = /^Bearer (.+)$/.exec(header ?? '');
@@ -71,12 +74,23 @@ export async function subscriberView(deps: Pick<Deps, 'db'>, id: string) {
 
 export async function adminApi(app: FastifyInstance, deps: Deps): Promise<void> {
   app.addHook('onRequest', async (req, reply) => {
-    if (!bearerOk(deps, req.headers.authorization)) {
-      return reply
+    const unauthorized = () =>
+      reply
         .code(401)
         .header('WWW-Authenticate', 'Bearer')
         .send({ error: 'unauthorized', message: 'Send Authorization: Bearer <ADMIN_TOKEN>' });
+    // A request without credentials guesses nothing: a plain 401, not counted.
+    if (!req.headers.authorization) return unauthorized();
+    const attempt = await countGuess(deps, req.ip);
+    if (attempt.refused) {
+      deps.log.warn({ client: clientId(deps, req.ip) }, 'admin API rate limit reached');
+      return reply
+        .code(429)
+        .header('Retry-After', String(attempt.refused.retryAfter))
+        .send({ error: 'rate_limited', message: 'Too many attempts; try again later.' });
     }
+    if (!bearerOk(deps, req.headers.authorization)) return unauthorized();
+    await attempt.succeeded();
   });
 
   app.get('/subscribers', async (req, reply) => {

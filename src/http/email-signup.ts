@@ -6,8 +6,8 @@ import { readSignup, signUp } from '../email/signup.ts';
 import { metrics } from '../metrics.ts';
 import { keyedHash } from '../security/crypto.ts';
 import { checkInboxPage, signupPage, tooManyPage } from './email-signup-page.ts';
-import { clientKey, evidenceOf, sendPage, wantsJson } from './email-request.ts';
-import { rateLimit } from './rate-limit.ts';
+import { evidenceOf, sendPage, wantsJson } from './email-request.ts';
+import { clientId, rateLimit } from './rate-limit.ts';
 
 /** Attempts allowed per window. Per address: a person retrying is fine, a flood of mail is not. */
 export const SIGNUP_LIMITS = {
@@ -40,7 +40,7 @@ export async function emailSignupRoutes(app: FastifyInstance, deps: Deps): Promi
 
     const byIp = await rateLimit(
       deps,
-      `signup:ip:${clientKey(req.ip)}`,
+      `signup:ip:${clientId(deps, req.ip)}`,
       SIGNUP_LIMITS.perIp.limit,
       SIGNUP_LIMITS.perIp.windowSec,
     );

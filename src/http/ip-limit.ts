@@ -5,8 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.ts';
 import { metrics } from '../metrics.ts';
-import { clientKey } from './email-request.ts';
-import { rateLimit } from './rate-limit.ts';
+import { clientId, rateLimit } from './rate-limit.ts';
 
 export interface IpLimit {
   requests: number;
@@ -17,7 +16,7 @@ export function ipLimit(deps: Pick<Deps, 'redis' | 'config'>, route: string, lim
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const r = await rateLimit(
       deps,
-      `${route}:${clientKey(req.ip)}`,
+      `${route}:${clientId(deps, req.ip)}`,
       limit.requests,
       limit.windowSec,
     ).catch(() => null);

@@ -43,6 +43,31 @@ export function decryptText(keys: Key[], sealed: string): string {
   );
 }
 
+/** One secret, or a rotation list (APP_SECRET=new,old): the first signs, every one verifies. */
+export type Secrets = string | readonly string[];
+
+export function signingKey(secrets: Secrets): string {
+  const k = typeof secrets === 'string' ? secrets : secrets[0];
+  if (!k) throw new Error('no signing secret configured');
+  return k;
+}
+
+export function verifyingKeys(secrets: Secrets): readonly string[] {
+  return typeof secrets === 'string' ? [secrets] : secrets;
+}
+
+/** True when `given` equals `expected(key)` for any key. Every key is tried, each compared in
+ * constant time, so the time taken does not say which key matched. */
+export function matchesAnyKey(
+  secrets: Secrets,
+  given: string,
+  expected: (key: string) => string,
+): boolean {
+  return verifyingKeys(secrets)
+    .map((k) => safeEqual(given, expected(k)))
+    .includes(true);
+}
+
 /** A keyed hash for lookups and suppression entries where the plain contact is not needed. */
 export function keyedHash(secret: string, value: string): string {
   return createHmac('sha256', secret).update(value.trim().toLowerCase()).digest('hex');

@@ -1,8 +1,9 @@
 // Signed, expiring tokens for links in mail (confirm, unsubscribe) and reply addresses:
 // base64url(payload).base64url(hmac). The HMAC is checked in constant time before anything in
-// the payload is trusted.
+// the payload is trusted. Secrets come as a list (APP_SECRET=new,old): the first signs and every
+// one verifies, so the secret can rotate without breaking links already sent.
 import { createHmac } from 'node:crypto';
-import { safeEqual } from './crypto.ts';
+import { matchesAnyKey, signingKey, type Secrets } from './crypto.ts';
 
 export type TokenPurpose = 'confirm' | 'unsubscribe' | 'reply' | 'session';
 
@@ -19,7 +20,7 @@ function mac(secret: string, body: string): string {
 }
 
 export function signToken(
-  secret: string,
+  secrets: Secrets,
   purpose: TokenPurpose,
   subject: string,
   expiresAt: Date | null,
@@ -30,7 +31,7 @@ export function signToken(
     e: expiresAt ? Math.floor(expiresAt.getTime() / 1000) : 0,
   };
   const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
-  return `${body}.${mac(secret + ':' + purpose, body)}`;
+  return `${body}.${mac(signingKey(secrets) + ':' + purpose, body)}`;
 }
 
 export type TokenCheck =
@@ -42,7 +43,7 @@ export type TokenCheck =
     };
 
 export function verifyToken(
-  secret: string,
+  secrets: Secrets,
   purpose: TokenPurpose,
   token: string,
   now: Date,
@@ -50,7 +51,7 @@ export function verifyToken(
   if (typeof token !== 'string' || token.length > 600) return { ok: false, reason: 'malformed' };
   const [body, sig, extra] = token.split('.');
   if (!body || !sig || extra !== undefined) return { ok: false, reason: 'malformed' };
-  if (!safeEqual(sig, mac(secret + ':' + purpose, body)))
+  if (!matchesAnyKey(secrets, sig, (k) => mac(k + ':' + purpose, body)))
     return { ok: false, reason: 'bad_signature' };
   let payload: TokenPayload;
   try {

@@ -260,6 +260,26 @@ describe('with a session', () => {
     expect(after.statusCode).toBe(303);
   });
 
+  it('survives an APP_SECRET rotation: the old session and its forms still work, a dropped key does not', async () => {
+    const op = await signIn(t);
+    const { appSecret, appSecrets } = t.deps.config;
+    try {
+      Object.assign(t.deps.config, {
+        appSecret: 'a-brand-new-secret-0123456789-0123456789',
+        appSecrets: ['a-brand-new-secret-0123456789-0123456789', appSecret],
+      });
+      expect((await op.get('/admin')).statusCode).toBe(200);
+      expect((await op.post('/admin/flags/x/acknowledge', {}, { csrf: false })).statusCode).toBe(
+        403,
+      );
+      expect((await op.post('/admin/flags/x/acknowledge')).statusCode).not.toBe(403);
+      Object.assign(t.deps.config, { appSecrets: ['a-brand-new-secret-0123456789-0123456789'] });
+      expect((await op.get('/admin')).statusCode).toBe(303);
+    } finally {
+      Object.assign(t.deps.config, { appSecret, appSecrets });
+    }
+  });
+
   it('serves console pages as UTF-8 HTML that is not cached', async () => {
     const op = await signIn(t);
     for (const url of ['/admin', '/admin/subscribers', '/admin/dashboard']) {

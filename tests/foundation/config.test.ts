@@ -61,9 +61,54 @@ describe('configuration', () => {
       NODE_ENV: 'production',
       APP_SECRET: 'x'.repeat(40),
       ADMIN_TOKEN: 'y'.repeat(20),
+      TWILIO_AUTH_TOKEN: 'z'.repeat(32),
+      INBOUND_EMAIL_SECRET: 'w'.repeat(32),
       REPLY_ENCRYPTION_KEYS: 'k1:' + Buffer.alloc(32, 3).toString('base64'),
     });
     expect(c.devRoutes).toBe(false);
+  });
+
+  it('refuses in production a secret set to a development default, naming each', () => {
+    const dev = loadConfig({}); // the development defaults, as a careless deploy might copy them
+    const devKey = dev.encryptionKeys[0]!.key.toString('base64');
+    let err: unknown;
+    try {
+      loadConfig({
+        NODE_ENV: 'production',
+        APP_SECRET: 'a-real-production-secret-0123456789abcdef,' + dev.appSecret,
+        ADMIN_TOKEN: dev.adminToken,
+        TWILIO_AUTH_TOKEN: dev.sms.authToken,
+        INBOUND_EMAIL_SECRET: dev.appSecret,
+        REPLY_ENCRYPTION_KEYS: `prod:${devKey}`,
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join('\n');
+    for (const name of [
+      'APP_SECRET',
+      'ADMIN_TOKEN',
+      'TWILIO_AUTH_TOKEN',
+      'INBOUND_EMAIL_SECRET',
+      'REPLY_ENCRYPTION_KEYS',
+    ])
+      expect(problems).toMatch(new RegExp(`^${name}: .*development default`, 'm'));
+    expect(problems).not.toContain(dev.appSecret); // named, never shown
+  });
+
+  it('reads APP_SECRET as a key list: the first signs, every one verifies', () => {
+    const c = loadConfig({
+      APP_SECRET: ' new-secret-0123456789-0123456789-abc , old-secret-0123456789-0123456789-abc ',
+    });
+    expect(c.appSecret).toBe('new-secret-0123456789-0123456789-abc');
+    expect(c.appSecrets).toEqual([
+      'new-secret-0123456789-0123456789-abc',
+      'old-secret-0123456789-0123456789-abc',
+    ]);
+    expect(() => loadConfig({ APP_SECRET: 'new-secret-0123456789-0123456789-abc,short' })).toThrow(
+      /APP_SECRET/,
+    );
   });
 
   it('reads rotating encryption keys, the first one encrypting', () => {

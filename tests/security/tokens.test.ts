@@ -117,4 +117,29 @@ describe('tokens', () => {
     expect(parseReplyAddress(secret, address, 'other.example.com')).toBeNull();
     expect(timingSafeEqual).toHaveBeenCalled();
   });
+
+  it('rotate: with APP_SECRET=new,old the new key signs and links made with the old one still verify', () => {
+    const newer = 'the-new-secret-that-is-long-enough-0123456789';
+    const keys = [newer, secret];
+    const id = '3f2a1c9e-1234-4abc-8def-0123456789ab';
+    const oldLink = signToken(secret, 'unsubscribe', 'sub-1', null);
+    expect(verifyToken(keys, 'unsubscribe', oldLink, now)).toEqual({ ok: true, subject: 'sub-1' });
+    expect(verifyToken([newer], 'unsubscribe', oldLink, now).ok).toBe(false);
+    // Signing with the list uses its first key: the same token as the new key alone makes.
+    const fresh = signToken(keys, 'confirm', 'sub-1', inAnHour);
+    expect(fresh).toBe(signToken(newer, 'confirm', 'sub-1', inAnHour));
+    expect(verifyToken(keys, 'confirm', fresh, now)).toEqual({ ok: true, subject: 'sub-1' });
+    // Expiry and purpose still hold under either key.
+    const expired = signToken(secret, 'confirm', 'sub-1', inAnHour);
+    expect(
+      verifyToken(keys, 'confirm', expired, new Date(inAnHour.getTime() + 1000)),
+    ).toMatchObject({ ok: false, reason: 'expired' });
+    expect(verifyToken(keys, 'session', oldLink, now).ok).toBe(false);
+    const oldAddress = replyAddress(secret, id, 'reply.example.com');
+    expect(parseReplyAddress(keys, oldAddress, 'reply.example.com')).toBe(id);
+    expect(parseReplyAddress([newer], oldAddress, 'reply.example.com')).toBeNull();
+    expect(replyAddress(keys, id, 'reply.example.com')).toBe(
+      replyAddress(newer, id, 'reply.example.com'),
+    );
+  });
 });

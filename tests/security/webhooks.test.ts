@@ -115,7 +115,7 @@ describe('Twilio signatures are checked against PUBLIC_URL', () => {
       { MessageSid: sid(), From: enrolled, To: '+12025550100', Body: 'JOIN' },
       `${h.config.publicUrl}/webhooks/twilio/sms`,
     );
-    await h.drain();
+    await h.settle();
     const out = await h.deps.db.message.findFirstOrThrow({
       where: { direction: 'out', toAddr: enrolled },
     });
@@ -148,25 +148,27 @@ describe('replays', () => {
       Array.from({ length: 10 }, () => post('/webhooks/twilio/sms', params, url)),
     );
     expect(answers.every((r) => r.statusCode === 200)).toBe(true);
-    await h.drain();
+    await h.settle();
     expect(await inboundRows(phone)).toBe(1);
-    expect(h.sms.sent.filter((m) => m.to === phone)).toHaveLength(1);
+    expect(h.smsTo(phone)).toHaveLength(1);
   });
 
   it('a replay after the first delivery lost its job (Redis restarted) is read, and still answered once', async () => {
     const phone = await freshPhone(h.deps.db);
     const params = { MessageSid: sid(), From: phone, To: '+12025550100', Body: 'JOIN' };
     const url = `${h.config.publicUrl}/webhooks/twilio/sms`;
+    await h.pauseWorkers(); // so the first job is still there to lose
     await post('/webhooks/twilio/sms', params, url);
     const row = await h.deps.db.message.findFirstOrThrow({
       where: { direction: 'in', fromAddr: phone },
     });
     await h.deps.queues.inbound.remove(inboundJobId(row.id)); // as if Redis lost it
+    h.resumeWorkers();
     await post('/webhooks/twilio/sms', params, url); // Twilio retries
     await post('/webhooks/twilio/sms', params, url);
-    await h.drain();
+    await h.settle();
     expect(await inboundRows(phone)).toBe(1);
-    expect(h.sms.sent.filter((m) => m.to === phone)).toHaveLength(1);
+    expect(h.smsTo(phone)).toHaveLength(1);
     expect(
       (await h.deps.db.message.findUniqueOrThrow({ where: { id: row.id } })).processedAt,
     ).not.toBeNull();

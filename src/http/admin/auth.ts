@@ -51,7 +51,7 @@ export function guardConsole(
   // After the body is parsed, so the form's _csrf field can be read.
   app.addHook('preHandler', async (req, reply) => {
     if (SAFE_METHODS.has(req.method)) return;
-    const ok = opts.check === 'csrf' ? csrfOk(sessionOf(req), req) : sameOrigin(deps, req);
+    const ok = opts.check === 'csrf' ? csrfOk(deps, sessionOf(req), req) : sameOrigin(deps, req);
     if (!ok)
       return refuse(
         reply,

@@ -1,26 +1,27 @@
 // Signing in and out. One shared ADMIN_TOKEN opens a 12-hour session. A wrong token gets the same
-// answer every time after a short random delay, and attempts are limited per IP address, so the
-// form cannot be used to guess the token. The form itself carries a CSRF token tied to a short-
+// answer every time after a short random delay, and attempts are limited per client and in all
+// (guess-limit.ts, shared with the admin API's bearer token), so the form cannot be used to guess
+// the token. The form itself carries a CSRF token tied to a short-
 // lived cookie, so another site cannot sign a browser in to a session of its choosing.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.ts';
-import { safeEqual } from '../../security/crypto.ts';
+import { matchesAnyKey, safeEqual } from '../../security/crypto.ts';
 import { esc, page } from '../html.ts';
-import { rateLimit } from '../rate-limit.ts';
+import { clientId } from '../rate-limit.ts';
 import { safeNext } from './auth.ts';
+import { countGuess, GUESS_LIMIT, GUESS_LIMIT_ALL } from './guess-limit.ts';
 import { sendPage } from './layout.ts';
 import { closeSession, cookieHeader, openSession, parseCookies, readSession } from './session.ts';
 
 const LOGIN_COOKIE = 'steady_login';
 const LOGIN_FORM_TTL_SEC = 30 * 60;
-export const LOGIN_LIMIT = { attempts: 10, windowSec: 10 * 60 };
-// All addresses together: the client address comes from X-Forwarded-For (trustProxy), which a
-// client talking to us directly can vary, so the per-address limit alone does not bound guessing.
-export const LOGIN_LIMIT_ALL = { attempts: 200, windowSec: 10 * 60 };
+/** Per client, and all clients together: the limits on guessing the token (guess-limit.ts). */
+export const LOGIN_LIMIT = GUESS_LIMIT;
+export const LOGIN_LIMIT_ALL = GUESS_LIMIT_ALL;
 
-const loginCsrf = (deps: Pick<Deps, 'config'>, nonce: string) =>
-  createHmac('sha256', deps.config.appSecret)
+const loginCsrf = (secret: string, nonce: string) =>
+  createHmac('sha256', secret)
     .update('login-csrf:' + nonce)
     .digest('base64url');
 
@@ -50,7 +51,7 @@ function freshForm(deps: Deps, reply: FastifyReply): string {
       maxAgeSec: LOGIN_FORM_TTL_SEC,
     }),
   );
-  return loginCsrf(deps, nonce);
+  return loginCsrf(deps.config.appSecret, nonce);
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -63,14 +64,10 @@ export async function loginRoutes(app: FastifyInstance, deps: Deps): Promise<voi
   });
 
   app.post('/login', async (req: FastifyRequest, reply) => {
-    const [perIp, all] = await Promise.all([
-      rateLimit(deps, `console-login:${req.ip}`, LOGIN_LIMIT.attempts, LOGIN_LIMIT.windowSec),
-      rateLimit(deps, 'console-login:all', LOGIN_LIMIT_ALL.attempts, LOGIN_LIMIT_ALL.windowSec),
-    ]);
-    const limit = perIp.ok ? all : perIp;
-    if (!limit.ok) {
-      deps.log.warn({ ip: req.ip }, 'console sign-in rate limit reached');
-      reply.header('Retry-After', String(limit.retryAfter));
+    const attempt = await countGuess(deps, req.ip);
+    if (attempt.refused) {
+      deps.log.warn({ client: clientId(deps, req.ip) }, 'console sign-in rate limit reached');
+      reply.header('Retry-After', String(attempt.refused.retryAfter));
       return sendPage(
         reply,
         loginPage(
@@ -84,7 +81,12 @@ export async function loginRoutes(app: FastifyInstance, deps: Deps): Promise<voi
     const body = (req.body ?? {}) as Record<string, unknown>;
     const nonce = parseCookies(req.headers.cookie)[LOGIN_COOKIE];
     const next = safeNext(body.next);
-    if (!nonce || typeof body._csrf !== 'string' || !safeEqual(body._csrf, loginCsrf(deps, nonce)))
+    const csrf = body._csrf;
+    if (
+      !nonce ||
+      typeof csrf !== 'string' ||
+      !matchesAnyKey(deps.config.appSecrets, csrf, (k) => loginCsrf(k, nonce))
+    )
       return sendPage(
         reply,
         loginPage(freshForm(deps, reply), next, 'This form has expired. Please try again.'),
@@ -93,13 +95,14 @@ export async function loginRoutes(app: FastifyInstance, deps: Deps): Promise<voi
     if (typeof body.token !== 'string' || !safeEqual(body.token, deps.config.adminToken)) {
       // The same words and a similar delay whatever was wrong, so answers tell a guesser nothing.
       await pause(300 + Math.floor(Math.random() * 200));
-      deps.log.warn({ ip: req.ip }, 'console sign-in refused');
+      deps.log.warn({ client: clientId(deps, req.ip) }, 'console sign-in refused');
       return sendPage(
         reply,
         loginPage(freshForm(deps, reply), next, 'That token did not work. Check it and try again.'),
         401,
       );
     }
+    await attempt.succeeded();
     const session = await openSession(deps, reply);
     await deps.db.auditEvent.create({
       data: {

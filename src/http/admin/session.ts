@@ -1,10 +1,12 @@
 // Console sessions. The cookie holds a signed, expiring session id; Redis holds the live session,
 // so signing out (or changing ADMIN_TOKEN) ends it on the server, not just in the browser. Form
 // posts carry a CSRF token derived from the session id, so no second secret needs storing.
+// Everything here is made with APP_SECRET's first key and checked against every key, so rotating
+// the secret does not sign operators out or expire the forms open in their browsers.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.ts';
-import { safeEqual } from '../../security/crypto.ts';
+import { matchesAnyKey } from '../../security/crypto.ts';
 import { signToken, verifyToken } from '../../security/tokens.ts';
 
 export const SESSION_COOKIE = 'steady_console';
@@ -26,11 +28,13 @@ const sessionKey = (deps: Pick<Deps, 'config'>, sid: string) =>
   `${deps.config.redisPrefix}:console-session:${sid}`;
 
 // A session is bound to the ADMIN_TOKEN it was opened with: rotating the token signs everyone out.
-const tokenFingerprint = (deps: Pick<Deps, 'config'>) =>
-  hmac(deps.config.appSecret, 'admin-token:' + deps.config.adminToken).slice(0, 22);
+const tokenFingerprint = (secret: string, deps: Pick<Deps, 'config'>) =>
+  hmac(secret, 'admin-token:' + deps.config.adminToken).slice(0, 22);
+
+const csrfWith = (secret: string, sid: string) => hmac(secret, 'csrf:' + sid);
 
 export const csrfFor = (deps: Pick<Deps, 'config'>, sid: string) =>
-  hmac(deps.config.appSecret, 'csrf:' + sid);
+  csrfWith(deps.config.appSecret, sid);
 
 export function parseCookies(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -61,7 +65,12 @@ export function cookieHeader(
 
 export async function openSession(deps: SessionDeps, reply: FastifyReply): Promise<ConsoleSession> {
   const sid = randomBytes(18).toString('base64url');
-  await deps.redis.set(sessionKey(deps, sid), tokenFingerprint(deps), 'EX', SESSION_TTL_SEC);
+  await deps.redis.set(
+    sessionKey(deps, sid),
+    tokenFingerprint(deps.config.appSecret, deps),
+    'EX',
+    SESSION_TTL_SEC,
+  );
   // Expiry uses the wall clock, not deps.clock: a sped-up program clock must not end sessions early.
   const token = signToken(
     deps.config.appSecret,
@@ -82,10 +91,11 @@ export async function readSession(
 ): Promise<ConsoleSession | null> {
   const token = parseCookies(req.headers.cookie)[SESSION_COOKIE];
   if (!token) return null;
-  const check = verifyToken(deps.config.appSecret, 'session', token, new Date());
+  const check = verifyToken(deps.config.appSecrets, 'session', token, new Date());
   if (!check.ok) return null;
   const stored = await deps.redis.get(sessionKey(deps, check.subject)).catch(() => null);
-  if (!stored || !safeEqual(stored, tokenFingerprint(deps))) return null;
+  if (!stored || !matchesAnyKey(deps.config.appSecrets, stored, (k) => tokenFingerprint(k, deps)))
+    return null;
   return describe(deps, check.subject);
 }
 
@@ -117,8 +127,8 @@ export function csrfOf(req: FastifyRequest): string {
   return typeof field === 'string' ? field : typeof header === 'string' ? header : '';
 }
 
-export const csrfOk = (session: ConsoleSession, req: FastifyRequest) =>
-  safeEqual(csrfOf(req), session.csrf);
+export const csrfOk = (deps: Pick<Deps, 'config'>, session: ConsoleSession, req: FastifyRequest) =>
+  matchesAnyKey(deps.config.appSecrets, csrfOf(req), (k) => csrfWith(k, session.sid));
 
 // Sessions found by the auth hook, per request (a WeakMap keeps the request type untouched).
 const bound = new WeakMap<FastifyRequest, ConsoleSession>();
