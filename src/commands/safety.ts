@@ -41,7 +41,10 @@ async function readSets(files: string[]): Promise<Array<{ file: string; cases: L
   return Promise.all(
     files.map(async (file) => ({
       file,
-      cases: parseLabelled(await readFile(file, 'utf8'), file.replace(/^.*messages\//, 'messages/')),
+      cases: parseLabelled(
+        await readFile(file, 'utf8'),
+        file.replace(/^.*messages\//, 'messages/'),
+      ),
     })),
   );
 }
@@ -99,7 +102,7 @@ async function train(args: string[]): Promise<number> {
       .join(', ')}`,
     `- seed ${seed}, ${1 << bits} hashed buckets, model.bin ${bin.length} bytes, trained in ${seconds} s`,
     `- thresholds: act ${JSON.stringify(result.model.thresholds.act)}, ask ${JSON.stringify(result.model.thresholds.ask)}`,
-    `- decisive rules (act on their own): ${result.model.decisiveRules.length}`,
+    `- decisive rules (act on their own): ${result.model.decisiveRules.length}; any rule hit is at least ask: ${result.model.rulesAsk}; replies of at most ${result.model.shortAskWords} words without a rule hit are at most ask`,
     '',
     '| out-of-fold figure | value |',
     '| --- | --- |',

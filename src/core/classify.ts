@@ -117,7 +117,17 @@ function fromKeyword(match: KeywordMatch): Partial<Reading> {
 /** Reads one inbound reply. Pure: the same text and context always give the same reading. */
 export function readReply(text: string, ctx: ReadContext): Reading {
   const body = ctx.channel === 'email' ? stripQuotedReply(text) : text;
-  const screen = screenReply(text, ctx.channel, ctx.safety, { explain: ctx.explain ?? false });
+  const keyword =
+    matchKeyword(body, ctx.keywords) ??
+    (ctx.channel === 'email' ? matchKeyword(withoutSignOff(body), ctx.keywords) : null);
+  // A whole keyword ("TIME 7pm") or a bare number ("1") has no free text for the model to read.
+  // Judged on all the safety screen reads (an email's signature block too), not only on `body`.
+  const screened = ctx.channel === 'email' ? stripQuotedReply(text, { keepFooters: true }) : text;
+  const rulesOnly = matchKeyword(screened, ctx.keywords) !== null || !/\p{L}/u.test(screened);
+  const screen = screenReply(text, ctx.channel, ctx.safety, {
+    explain: ctx.explain ?? false,
+    rulesOnly,
+  });
   const base = {
     safety: screen.band === 'act' ? screen.categories : [],
     band: screen.band,
@@ -127,9 +137,6 @@ export function readReply(text: string, ctx: ReadContext): Reading {
     why: screen.why,
   };
 
-  const keyword =
-    matchKeyword(body, ctx.keywords) ??
-    (ctx.channel === 'email' ? matchKeyword(withoutSignOff(body), ctx.keywords) : null);
   if (keyword !== null) {
     const reading = fromKeyword(keyword);
     return {

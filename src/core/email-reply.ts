@@ -27,13 +27,23 @@ const SENT_FROM =
 // "On Monday he wrote:" is not taken for one.
 const looksLikeHeader = (line: string) =>
   /\d|@/.test(line) && WROTE_HEADERS.some((re) => re.test(line));
+// The headers that begin with a word of their own (all but the bare "<address> wrote:").
+const looksLikeOpenedHeader = (line: string) =>
+  /\d|@/.test(line) && WROTE_HEADERS.slice(0, -1).some((re) => re.test(line));
 
 /** Index where a "... wrote:" header ends (it may wrap onto a second line), or -1. */
 function wroteHeaderEnd(lines: string[], i: number): number {
   const line = lines[i] ?? '';
   if (looksLikeHeader(line)) return i;
   const next = lines[i + 1];
-  if (next !== undefined && looksLikeHeader(`${line} ${next.trim()}`)) return i + 1;
+  // A wrapped header starts with its opening word ("On", "El", ...): the person's own last line
+  // above an unwrapped "... <address> wrote:" header is never taken for its first half.
+  if (
+    next !== undefined &&
+    !looksLikeHeader(next) &&
+    looksLikeOpenedHeader(`${line} ${next.trim()}`)
+  )
+    return i + 1;
   return -1;
 }
 

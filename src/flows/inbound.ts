@@ -147,7 +147,11 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
       : 0,
     sub
       ? db.safetyFlag.findMany({
-          where: { subscriberId: sub.id, band: 'ask', createdAt: { gte: new Date(now.getTime() - 14 * DAY) } },
+          where: {
+            subscriberId: sub.id,
+            band: 'ask',
+            createdAt: { gte: new Date(now.getTime() - 14 * DAY) },
+          },
           select: { category: true },
         })
       : [],

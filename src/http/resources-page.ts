@@ -2,7 +2,6 @@
 // data, never hard-coded). A person may read this on a phone someone else checks: the tab title is
 // neutral, the quick-exit button (and Esc) leaves for a weather site, and nothing is stored.
 import type { FastifyInstance } from 'fastify';
-import type { SafetyResources } from '../content/types.ts';
 import type { Deps } from '../deps.ts';
 import { esc, page } from './html.ts';
 import { resourcesFor } from '../safety/resources.ts';

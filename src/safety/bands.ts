@@ -7,7 +7,8 @@
 // rule that was decisive on the training data fired. It is asked about when its "any concern"
 // probability reaches the ask threshold, or when a self-harm phrase was only softened by
 // laughter ("i want to die lol" is at least ask, whatever the model says), or, when the model
-// says so (`rulesAsk`, chosen in training), when any of its rules fired. Thresholds come with the model (chosen on
+// says so (`rulesAsk`, chosen in training), when any of its rules fired. A very short reply with
+// no rule hit is at most ask (`shortAskWords`): it cannot say enough to hold a program. Thresholds come with the model (chosen on
 // out-of-fold scores, see train.ts) and are passed in, like the clock.
 import type { SafetyCategory } from '../content/types.ts';
 import type { SafetyModel } from './model.ts';
@@ -31,18 +32,21 @@ export interface BandDecision {
 export function decideBand(
   hits: RuleHits,
   risk: CategoryRisk,
-  model: Pick<SafetyModel, 'thresholds' | 'decisiveRules' | 'rulesAsk'>,
+  model: Pick<SafetyModel, 'thresholds' | 'decisiveRules' | 'rulesAsk' | 'shortAskWords'>,
+  words = Infinity,
 ): BandDecision {
   const categories: SafetyCategory[] = [];
   const concern: SafetyCategory[] = [];
+  const short = words <= model.shortAskWords && hits.matched.length === 0;
   for (const c of SAFETY_CATEGORIES) {
     const prefix = `${c}:`;
     const fired = hits.matched.filter((m) => m.startsWith(prefix));
     const softened = hits.softened.some((m) => m.startsWith(prefix));
     const decisive = fired.some((m) => model.decisiveRules.includes(m));
-    if (decisive || risk[c].act >= model.thresholds.act[c]) categories.push(c);
+    if (decisive || (risk[c].act >= model.thresholds.act[c] && !short)) categories.push(c);
     else if (
       risk[c].any >= model.thresholds.ask[c] ||
+      risk[c].act >= model.thresholds.act[c] ||
       softened ||
       (model.rulesAsk && fired.length > 0)
     )

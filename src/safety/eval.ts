@@ -37,7 +37,10 @@ const add = (r: Ratio, hit: boolean) => {
   if (hit) r.hits += 1;
 };
 
-export function evaluate(cases: readonly LabelledReply[], outcomes: readonly Outcome[]): EvalFigures {
+export function evaluate(
+  cases: readonly LabelledReply[],
+  outcomes: readonly Outcome[],
+): EvalFigures {
   const f: EvalFigures = {
     n: cases.length,
     actRecall: ratio(),
@@ -71,7 +74,8 @@ export function evaluate(cases: readonly LabelledReply[], outcomes: readonly Out
   return f;
 }
 
-export const pct = (r: Ratio) => (r.total === 0 ? '-' : `${((100 * r.hits) / r.total).toFixed(1)}%`);
+export const pct = (r: Ratio) =>
+  r.total === 0 ? '-' : `${((100 * r.hits) / r.total).toFixed(1)}%`;
 const cell = (r: Ratio) => `${pct(r)} (${r.hits}/${r.total})`;
 
 /** The targets of the safety screen (issue 12), checked against figures. */

@@ -25,6 +25,7 @@ export function hash32(text: string): number {
 }
 
 const BREAKS = new Set([SENTENCE_BREAK, CLAUSE_BREAK]);
+const LENGTH_BUCKETS = [1, 2, 3, 5, 8, 13, 21, 34, 55];
 
 function addBlock(
   out: Map<number, number>,
@@ -61,6 +62,26 @@ function* charGrams(text: string): Generator<string> {
   }
 }
 
+const MAX_PASSAGES = 16;
+
+/**
+ * The passages of a longer reply that are scored beside the whole (model.ts): windows of two
+ * sentences or lines. A reply of one sentence has none.
+ */
+export function passagesOf(text: string): string[] {
+  const sentences = text
+    .split(/(?<=[.!?\u2026])\s+|\n+/u)
+    .map((s) => s.trim())
+    .filter((s) => /\p{L}/u.test(s));
+  if (sentences.length < 2) return [];
+  const size =
+    sentences.length <= MAX_PASSAGES + 1 ? 2 : Math.ceil(sentences.length / MAX_PASSAGES) + 1;
+  const out: string[] = [];
+  for (let i = 0; i + 1 < sentences.length; i += size - 1)
+    out.push(sentences.slice(i, i + size).join(' '));
+  return out;
+}
+
 /**
  * The features of one reply: `bits` sets the number of buckets (2^bits). The canonical text comes
  * from the same normalizer the rules read; rule labels arrive as `hits`.
@@ -78,13 +99,18 @@ export function extractFeatures(
   addBlock(out, wordGrams(tokens), mask, names, true);
   const words = ` ${tokens.filter((t) => !BREAKS.has(t)).join(' ')} `;
   addBlock(out, charGrams(words), mask, names, false);
-  const rules: string[] = [];
+  // How long the reply is, so the model learns each length's base rate: in a two-word reply
+  // every n-gram weighs a lot ("see below" must not look like a disclosure).
+  const count = tokens.filter((t) => !BREAKS.has(t)).length;
+  const bucket = LENGTH_BUCKETS.findIndex((max) => count <= max);
+  const rules: string[] = [`l:${bucket < 0 ? LENGTH_BUCKETS.length : bucket}`];
   for (const label of hits.matched) rules.push(`r:${label}`, `r:${label.split(':')[0]}`);
   for (const label of hits.softened) rules.push(`r:soft ${label}`, 'r:soft');
   for (const gram of rules) {
     const index = hash32(gram) & mask;
     out.set(index, (out.get(index) ?? 0) + 1);
-    if (names && !names.has(index)) names.set(index, `rule ${gram.slice(2)}`);
+    if (names && !names.has(index) && gram.startsWith('r:'))
+      names.set(index, `rule ${gram.slice(2)}`);
   }
   const indices = [...out.keys()];
   return { indices, values: indices.map((i) => out.get(i) as number), ...(names ? { names } : {}) };

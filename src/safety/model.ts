@@ -1,7 +1,10 @@
 // Stage 3b of the safety screen: the learned risk model. Four logistic heads over the same hashed
 // features (features.ts): for each category, "acts" (current danger: the safety message now) and
-// "any concern" (act or ask: past danger, or worrying but unclear). Each head's score is
-// calibrated (Platt scaling fitted on out-of-fold scores), so its output reads as a probability.
+// "any concern" (act or ask: past danger, or worrying but unclear). Each head scores the whole
+// reply and, for a reply of several sentences, each two-sentence passage: a disclosure in one
+// line of a long, ordinary email is diluted in the whole but not in its passage. A calibration
+// fitted on out-of-fold scores weighs the two (how far to trust a passage out of its context)
+// and turns them into a probability.
 // The model is data: messages/safety/model.json (settings, calibration, thresholds) and
 // model.bin (the weights, int16). Pure: it is loaded once and passed in, like the clock.
 import type { SafetyCategory } from '../content/types.ts';
@@ -13,8 +16,14 @@ export type HeadName = (typeof HEADS)[number];
 export interface Head {
   weights: Float32Array;
   bias: number;
-  /** Platt scaling: p = sigmoid(a * score + b). */
-  platt: { a: number; b: number };
+  calibration: Calibration;
+}
+
+/** p = sigmoid(whole * wholeScore + passage * highestPassageScore + bias). */
+export interface Calibration {
+  whole: number;
+  passage: number;
+  bias: number;
 }
 
 export interface BandThresholds {
@@ -32,16 +41,23 @@ export interface SafetyModel {
   decisiveRules: string[];
   /** Whether any rule hit is at least `ask` (chosen in training; softened self-harm always is). */
   rulesAsk: boolean;
+  /**
+   * A reply of at most this many words with no rule hit is at most `ask`: five words without a
+   * danger phrase ("staying at my sisters") cannot say enough to hold a program (0: off; chosen
+   * in training).
+   */
+  shortAskWords: number;
 }
 
 /** What model.json holds besides the weights. */
 export interface ModelMeta {
   format: 'steady-safety-model/1';
   bits: number;
-  heads: Record<HeadName, { bias: number; platt: { a: number; b: number }; scale: number }>;
+  heads: Record<HeadName, { bias: number; calibration: Calibration; scale: number }>;
   thresholds: BandThresholds;
   decisiveRules: string[];
   rulesAsk: boolean;
+  shortAskWords: number;
   /** How the model was made: data files and counts, seed, settings (for people, not code). */
   training: Record<string, unknown>;
 }
@@ -59,12 +75,24 @@ export function headScore(head: Head, f: Features): number {
 
 export type Risk = Record<HeadName, number>;
 
-/** Calibrated probabilities of every head. */
-export function predict(model: SafetyModel, f: Features): Risk {
+/** The calibrated probability from a head's scores (the passage score is the whole's if none). */
+export function calibrate(c: Calibration, whole: number, passage: number): number {
+  return sigmoid(c.whole * whole + c.passage * passage + c.bias);
+}
+
+/** Calibrated probabilities of every head, from the whole reply and its passages. */
+export function predict(
+  model: SafetyModel,
+  whole: Features,
+  passages: readonly Features[] = [],
+): Risk {
   const out = {} as Risk;
   for (const name of HEADS) {
     const head = model.heads[name];
-    out[name] = sigmoid(head.platt.a * headScore(head, f) + head.platt.b);
+    const w = headScore(head, whole);
+    let p = passages.length ? -Infinity : w;
+    for (const f of passages) p = Math.max(p, headScore(head, f));
+    out[name] = calibrate(head.calibration, w, p);
   }
   return out;
 }
@@ -99,7 +127,11 @@ export function encodeModel(
       const q = Math.round((head.weights[i] as number) / scale);
       bin.writeInt16LE(Math.max(-32767, Math.min(32767, q)), (h * size + i) * 2);
     }
-    heads[name] = { bias: round(head.bias), platt: roundPlatt(head.platt), scale };
+    heads[name] = {
+      bias: round(head.bias),
+      calibration: roundCalibration(head.calibration),
+      scale,
+    };
   });
   return {
     meta: {
@@ -109,6 +141,7 @@ export function encodeModel(
       thresholds: model.thresholds,
       decisiveRules: model.decisiveRules,
       rulesAsk: model.rulesAsk,
+      shortAskWords: model.shortAskWords,
       training,
     },
     bin,
@@ -116,7 +149,11 @@ export function encodeModel(
 }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
-const roundPlatt = (p: { a: number; b: number }) => ({ a: round(p.a), b: round(p.b) });
+const roundCalibration = (c: Calibration) => ({
+  whole: round(c.whole),
+  passage: round(c.passage),
+  bias: round(c.bias),
+});
 
 /** Rebuilds a model from model.json and model.bin; errors say which file is wrong. */
 export function decodeModel(meta: unknown, bin: Uint8Array): SafetyModel {
@@ -138,8 +175,9 @@ export function decodeModel(meta: unknown, bin: Uint8Array): SafetyModel {
     const spec = m.heads?.[name];
     if (!spec) throw new Error(`messages/safety/model.json: head ${name} missing`);
     const weights = new Float32Array(size);
-    for (let i = 0; i < size; i += 1) weights[i] = view.getInt16((h * size + i) * 2, true) * spec.scale;
-    heads[name] = { weights, bias: spec.bias, platt: spec.platt };
+    for (let i = 0; i < size; i += 1)
+      weights[i] = view.getInt16((h * size + i) * 2, true) * spec.scale;
+    heads[name] = { weights, bias: spec.bias, calibration: spec.calibration };
   });
   return {
     bits: m.bits,
@@ -147,5 +185,6 @@ export function decodeModel(meta: unknown, bin: Uint8Array): SafetyModel {
     thresholds: m.thresholds,
     decisiveRules: m.decisiveRules,
     rulesAsk: m.rulesAsk !== false,
+    shortAskWords: m.shortAskWords ?? 0,
   };
 }

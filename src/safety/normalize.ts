@@ -13,12 +13,13 @@ export interface ScreeningText {
 }
 
 const MIN_WORDS = 4;
-const wordCount = (text: string) => text.split(/\s+/).filter((w) => /\p{L}/u.test(w)).length;
+/** Words with a letter in them ("4" and emoji do not count). */
+export const wordsIn = (text: string) => text.split(/\s+/).filter((w) => /\p{L}/u.test(w)).length;
 
 export function screeningText(text: string, channel: 'sms' | 'email'): ScreeningText {
   if (channel === 'sms') return { primary: text, fallback: null };
   const primary = stripQuotedReply(text, { keepFooters: true });
-  if (wordCount(primary) >= MIN_WORDS) return { primary, fallback: null };
+  if (wordsIn(primary) >= MIN_WORDS) return { primary, fallback: null };
   const unquoted = text
     .replace(/\r\n?/g, '\n')
     .split('\n')

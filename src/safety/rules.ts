@@ -204,15 +204,7 @@ export function compileRules(data: unknown): CompiledRules {
         const where = `locales.${locale}.${category}[${i}] (${rule.id})`;
         if (seen.has(rule.id)) throw new Error(`safety.yaml: ${where}: duplicate id`);
         seen.add(rule.id);
-        const compile = (phrases: string[] | undefined) =>
-          (phrases ?? []).map((phrase) => {
-            try {
-              return compilePattern(phrase, scope);
-            } catch (e) {
-              const why = e instanceof PatternError || e instanceof SyntaxError ? e.message : e;
-              throw new Error(`safety.yaml: ${where}: phrase "${phrase}": ${String(why)}`);
-            }
-          });
+        const compile = (phrases: string[] | undefined) => compileIn(where, phrases);
         rules.push({
           label: `${category}:${rule.id}`,
           category,

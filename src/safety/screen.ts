@@ -5,9 +5,9 @@
 // the words that drove the score, so it is kept encrypted and shown only to operators.
 import type { SafetyCategory } from '../content/types.ts';
 import { decideBand, maxBand, type BandDecision, type CategoryRisk } from './bands.ts';
-import { extractFeatures } from './features.ts';
+import { extractFeatures, passagesOf } from './features.ts';
 import { predict, topFeatures, type SafetyModel } from './model.ts';
-import { screeningText } from './normalize.ts';
+import { screeningText, wordsIn } from './normalize.ts';
 import { matchRules, type CompiledRules } from './rules.ts';
 
 export interface SafetyScreener {
@@ -29,24 +29,43 @@ export interface SafetyVerdict extends BandDecision {
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** Screens one text (already chosen by screeningText). */
+export interface ScreenOptions {
+  /** Keep the features that drove the score ("why"). */
+  explain?: boolean;
+  /**
+   * Rules only: for a reply that is a whole keyword or a bare number ("PAUSE", "TIME 7pm", "1"),
+   * where a model of free text has nothing to read and would only guess.
+   */
+  rulesOnly?: boolean;
+}
+
+const NO_RISK = { abuse: { act: 0, any: 0 }, self_harm: { act: 0, any: 0 } };
+
 export function screenText(
   text: string,
   screener: SafetyScreener,
-  opts: { explain?: boolean } = {},
+  opts: ScreenOptions = {},
 ): SafetyVerdict {
   const { rules, model } = screener;
   const hits = matchRules(text, rules);
-  const features = extractFeatures(text, hits, {
-    bits: model.bits,
-    aliases: rules.aliases,
-    explain: opts.explain ?? false,
-  });
-  const p = predict(model, features);
+  if (opts.rulesOnly) {
+    return {
+      ...decideBand(hits, NO_RISK, model),
+      risk: { abuse: 0, self_harm: 0 },
+      concernRisk: { abuse: 0, self_harm: 0 },
+      matched: [...hits.matched, ...hits.softened.map((m) => `${m}~lol`)],
+      why: [],
+    };
+  }
+  const settings = { bits: model.bits, aliases: rules.aliases };
+  const features = extractFeatures(text, hits, { ...settings, explain: opts.explain ?? false });
+  const passages = passagesOf(text).map((passage) => extractFeatures(passage, hits, settings));
+  const p = predict(model, features, passages);
   const risk: CategoryRisk = {
     abuse: { act: p.abuse_act, any: Math.max(p.abuse_any, p.abuse_act) },
     self_harm: { act: p.self_harm_act, any: Math.max(p.self_harm_any, p.self_harm_act) },
   };
-  const decision = decideBand(hits, risk, model);
+  const decision = decideBand(hits, risk, model, wordsIn(text));
   const why: string[] = [];
   if (opts.explain) {
     const focus = decision.categories[0] ?? decision.concern[0];
@@ -66,7 +85,7 @@ export function screenReply(
   text: string,
   channel: 'sms' | 'email',
   screener: SafetyScreener,
-  opts: { explain?: boolean } = {},
+  opts: ScreenOptions = {},
 ): SafetyVerdict {
   const { primary, fallback } = screeningText(text, channel);
   const first = screenText(primary, screener, opts);

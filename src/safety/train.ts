@@ -2,26 +2,30 @@
 //   1. each reply is read as the screen reads it (screeningText, rules, features)
 //   2. four logistic heads (L2, AdaGrad) are trained 5 times on 4/5 of the data, scoring the
 //      fifth they did not see: every reply gets an out-of-fold score
-//   3. Platt scaling is fitted on those scores (calibration), and the band thresholds are chosen
-//      on them with the real band logic (bands.ts), rules included
+//   3. a calibration (a two-input logistic fit: the whole reply's score and its highest
+//      passage's) is fitted on those scores, and the band thresholds are chosen on them with the
+//      real band logic (bands.ts), rules included
 //   4. rules precise enough on the data act on their own ("decisive")
 //   5. the final heads are trained on all the data
 // Cross-validated figures are a check, not the headline: the blind sets (eval/) are.
 import type { SafetyCategory } from '../content/types.ts';
+import { prng } from '../core/random.ts';
 import { decideBand, type CategoryRisk } from './bands.ts';
 import type { LabelledReply } from './data.ts';
 import { evaluate, type EvalFigures, type Outcome } from './eval.ts';
-import { extractFeatures, type Features } from './features.ts';
+import { extractFeatures, passagesOf, type Features } from './features.ts';
 import {
+  calibrate,
   HEADS,
   headScore,
   sigmoid,
   type BandThresholds,
+  type Calibration,
   type Head,
   type HeadName,
   type SafetyModel,
 } from './model.ts';
-import { screeningText } from './normalize.ts';
+import { screeningText, wordsIn } from './normalize.ts';
 import { matchRules, SAFETY_CATEGORIES, type CompiledRules, type RuleHits } from './rules.ts';
 
 export interface TrainOptions {
@@ -31,6 +35,15 @@ export interface TrainOptions {
   learningRate: number;
   l2: number;
   folds: number;
+  /** Weight of a positive example in training (a missed disclosure costs more than a false one). */
+  positiveWeight: number;
+  /**
+   * False-alarm limits applied to the out-of-fold scores when choosing thresholds: ordinary
+   * replies acted on / asked about, past danger acted on. Out-of-fold figures on the training
+   * data run higher than on blind sets (the training data is packed with hard negatives), so
+   * the limits are set by the development blind set's figures (see eval/LEDGER.md).
+   */
+  limits: { ordinaryAct: number; ordinaryAsk: number; pastAct: number };
   /** Optional progress lines ("fold 2/5"). */
   progress?: (line: string) => void;
 }
@@ -42,27 +55,22 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   learningRate: 0.25,
   l2: 1e-6,
   folds: 5,
+  positiveWeight: 1,
+  limits: { ordinaryAct: 0.04, ordinaryAsk: 0.08, pastAct: 0.3 },
 };
 
 interface Prepared {
   reply: LabelledReply;
   hits: RuleHits;
   features: Features;
+  /** The reply's passages (features.ts passagesOf): scored, not trained on. */
+  passages: Features[];
+  words: number;
 
   targets: Record<HeadName, number>;
 }
 
-/** mulberry32: small, seeded, and the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
@@ -92,6 +100,8 @@ export function prepare(replies: readonly LabelledReply[], rules: CompiledRules,
       reply,
       hits,
       features: extractFeatures(text, hits, settings),
+      passages: passagesOf(text).map((p) => extractFeatures(p, hits, settings)),
+      words: wordsIn(text),
       targets: targetsOf(reply),
     };
   });
@@ -119,7 +129,8 @@ function trainHeads(data: readonly Prepared[], o: TrainOptions, seed: number) {
         let z = head.bias;
         for (let i = 0; i < f.indices.length; i += 1)
           z += (head.weights[f.indices[i] as number] as number) * (f.values[i] as number);
-        const g = sigmoid(z) - targets[name];
+        const y = targets[name];
+        const g = (sigmoid(z) - y) * (y === 1 ? o.positiveWeight : 1);
         for (let i = 0; i < f.indices.length; i += 1) {
           const idx = f.indices[i] as number;
           const w = head.weights[idx] as number;
@@ -136,40 +147,54 @@ function trainHeads(data: readonly Prepared[], o: TrainOptions, seed: number) {
   return heads;
 }
 
-/** Platt scaling by Newton's method on log loss, with the usual target smoothing. */
-export function fitPlatt(scores: readonly number[], targets: readonly number[]) {
+/**
+ * The calibration of one head: logistic regression of the target on the whole reply's score and
+ * its highest passage's score (Newton's method; Platt's smoothed targets).
+ */
+export function fitCalibration(
+  whole: readonly number[],
+  passage: readonly number[],
+  targets: readonly number[],
+): Calibration {
   const pos = targets.filter((t) => t === 1).length;
   const neg = targets.length - pos;
   const hi = (pos + 1) / (pos + 2);
   const lo = 1 / (neg + 2);
-  const y = targets.map((t) => (t === 1 ? hi : lo));
-  let a = 1;
-  let b = 0;
+  let w = [1, 0, 0]; // whole, passage, bias
   for (let iter = 0; iter < 100; iter += 1) {
-    let ga = 0;
-    let gb = 0;
-    let haa = 1e-9;
-    let hab = 0;
-    let hbb = 1e-9;
-    scores.forEach((s, i) => {
-      const p = sigmoid(a * s + b);
-      const d = p - (y[i] as number);
-      const w = p * (1 - p);
-      ga += d * s;
-      gb += d;
-      haa += w * s * s;
-      hab += w * s;
-      hbb += w;
+    const g = [0, 0, 0];
+    const h = [
+      [1e-9, 0, 0],
+      [0, 1e-9, 0],
+      [0, 0, 1e-9],
+    ];
+    targets.forEach((t, i) => {
+      const x = [whole[i] as number, passage[i] as number, 1];
+      const p = sigmoid(w[0]! * x[0]! + w[1]! * x[1]! + w[2]!);
+      const d = p - (t === 1 ? hi : lo);
+      const v = p * (1 - p);
+      for (let r = 0; r < 3; r += 1) {
+        g[r]! += d * x[r]!;
+        for (let c = 0; c < 3; c += 1) h[r]![c]! += v * x[r]! * x[c]!;
+      }
     });
-    const det = haa * hbb - hab * hab;
-    if (Math.abs(det) < 1e-12) break;
-    const da = (hbb * ga - hab * gb) / det;
-    const db = (haa * gb - hab * ga) / det;
-    a -= da;
-    b -= db;
-    if (Math.abs(da) < 1e-9 && Math.abs(db) < 1e-9) break;
+    const step = solve3(h, g);
+    if (step === null) break;
+    w = w.map((v, k) => v - step[k]!);
+    if (step.every((s) => Math.abs(s) < 1e-9)) break;
   }
-  return { a, b };
+  return { whole: w[0]!, passage: w[1]!, bias: w[2]! };
+}
+
+/** Solves h x = g for a 3x3 system (Cramer's rule); null when singular. */
+function solve3(h: number[][], g: number[]): number[] | null {
+  const det = (m: number[][]) =>
+    m[0]![0]! * (m[1]![1]! * m[2]![2]! - m[1]![2]! * m[2]![1]!) -
+    m[0]![1]! * (m[1]![0]! * m[2]![2]! - m[1]![2]! * m[2]![0]!) +
+    m[0]![2]! * (m[1]![0]! * m[2]![1]! - m[1]![1]! * m[2]![0]!);
+  const d = det(h);
+  if (Math.abs(d) < 1e-12) return null;
+  return [0, 1, 2].map((k) => det(h.map((row, r) => row.map((v, c) => (c === k ? g[r]! : v)))) / d);
 }
 
 const riskFrom = (p: Record<HeadName, number>): CategoryRisk => ({
@@ -177,8 +202,11 @@ const riskFrom = (p: Record<HeadName, number>): CategoryRisk => ({
   self_harm: { act: p.self_harm_act, any: Math.max(p.self_harm_any, p.self_harm_act) },
 });
 
+/** How often a rule must fire, and how often on current danger, to act on its own. */
+export const DECISIVE = { minHits: 8, precision: 0.98 };
+
 /** Rule labels that, on the data, almost always mean current danger of their category. */
-function decisiveRulesOf(data: readonly Prepared[]): string[] {
+export function decisiveRulesOf(data: readonly Prepared[]): string[] {
   const seen = new Map<string, { n: number; act: number }>();
   for (const d of data) {
     for (const label of d.hits.matched) {
@@ -190,7 +218,7 @@ function decisiveRulesOf(data: readonly Prepared[]): string[] {
     }
   }
   return [...seen]
-    .filter(([, s]) => s.n >= 8 && s.act / s.n >= 0.98)
+    .filter(([, s]) => s.n >= DECISIVE.minHits && s.act / s.n >= DECISIVE.precision)
     .map(([label]) => label)
     .sort();
 }
@@ -200,11 +228,13 @@ function decisiveRulesOf(data: readonly Prepared[]): string[] {
  * search evaluates the band logic of bands.ts in a flat form (it is called ~10^4 times); the
  * chosen thresholds are then checked with decideBand itself.
  */
-function chooseThresholds(
+export function chooseThresholds(
   data: readonly Prepared[],
   risks: readonly CategoryRisk[],
   decisiveRules: string[],
   rulesAsk: boolean,
+  limits: TrainOptions['limits'],
+  shortAskWords = 0,
 ): { thresholds: BandThresholds; figures: EvalFigures; value: number } {
   const grid: number[] = [];
   for (let t = 2; t <= 96; t += 2) grid.push(t / 100);
@@ -216,13 +246,13 @@ function chooseThresholds(
       const fired = d.hits.matched.filter((m) => m.startsWith(`${c}:`));
       return {
         decisive: fired.some((m) => decisiveRules.includes(m)),
-        ruled:
-          (rulesAsk && fired.length > 0) || d.hits.softened.some((m) => m.startsWith(`${c}:`)),
+        ruled: (rulesAsk && fired.length > 0) || d.hits.softened.some((m) => m.startsWith(`${c}:`)),
         act: risk[c].act,
         any: risk[c].any,
       };
     });
   });
+  const short = data.map((d) => d.words <= shortAskWords && d.hits.matched.length === 0);
   const group = data.map((d) =>
     d.reply.band === 'act' ? 'danger' : d.reply.band === 'none' ? 'none' : d.reply.kind,
   );
@@ -244,10 +274,11 @@ function chooseThresholds(
       let asks = false;
       let selfActs = false;
       row.forEach((r, k) => {
-        if (r.decisive || r.act >= (ta[k] as number)) {
+        const over = r.act >= (ta[k] as number);
+        if (r.decisive || (over && !short[i])) {
           acts = true;
           if (k === 1) selfActs = true;
-        } else if (r.any >= (tq[k] as number) || r.ruled) asks = true;
+        } else if (over || r.any >= (tq[k] as number) || r.ruled) asks = true;
       });
       const g = group[i];
       if (g === 'danger') {
@@ -259,11 +290,10 @@ function chooseThresholds(
         else if (asks) noneAsk += 1;
       } else if (g === 'past' && acts) pastAct += 1;
     });
-    // Margins below the targets (3% / 8% / 30%): the blind sets are harder than these.
     const over =
-      Math.max(0, noneAct / nNone - 0.02) * 20 +
-      Math.max(0, noneAsk / nNone - 0.06) * 10 +
-      Math.max(0, pastAct / nPast - 0.25) * 5;
+      Math.max(0, noneAct / nNone - limits.ordinaryAct) * 20 +
+      Math.max(0, noneAsk / nNone - limits.ordinaryAsk) * 10 +
+      Math.max(0, pastAct / nPast - limits.pastAct) * 5;
     return (act / nDanger) * 2 + actAsk / nDanger + crisis / nSelf - over;
   };
   let best = { ta: [0.5, 0.5], tq: [0.2, 0.2], value: -Infinity };
@@ -292,12 +322,25 @@ function chooseThresholds(
     Object.fromEntries(cats.map((c, k) => [c, t[k] as number])) as Record<SafetyCategory, number>;
   const thresholds = { act: pick(best.ta), ask: pick(best.tq) };
   const outcomes: Outcome[] = data.map((d, i) =>
-    decideBand(d.hits, risks[i] as CategoryRisk, { thresholds, decisiveRules, rulesAsk }),
+    decideBand(
+      d.hits,
+      risks[i] as CategoryRisk,
+      { thresholds, decisiveRules, rulesAsk, shortAskWords },
+      d.words,
+    ),
   );
-  return { thresholds, figures: evaluate(data.map((d) => d.reply), outcomes), value: best.value };
+  return {
+    thresholds,
+    figures: evaluate(
+      data.map((d) => d.reply),
+      outcomes,
+    ),
+    value: best.value,
+  };
 }
 
-type Chosen = ReturnType<typeof chooseThresholds> & { rulesAsk: boolean };
+type Chosen = ReturnType<typeof chooseThresholds> & { rulesAsk: boolean; shortAskWords: number };
+const SHORT_ASK_WORDS = [0, 3, 5, 7];
 
 export interface TrainResult {
   model: SafetyModel;
@@ -323,6 +366,7 @@ export function trainModel(
     random,
   );
   const oof = data.map(() => ({}) as Record<HeadName, number>);
+  const oofPassage = data.map(() => ({}) as Record<HeadName, number>);
   for (let k = 0; k < o.folds; k += 1) {
     log(`fold ${k + 1}/${o.folds}`);
     const heads = trainHeads(
@@ -333,48 +377,72 @@ export function trainModel(
     data.forEach((d, i) => {
       if (fold[i] !== k) return;
       for (const name of HEADS) {
-        oof[i]![name] = headScore({ ...heads[name], platt: { a: 1, b: 0 } }, d.features);
+        const head = { ...heads[name], calibration: { whole: 1, passage: 0, bias: 0 } };
+        const whole = headScore(head, d.features);
+        oof[i]![name] = whole;
+        oofPassage[i]![name] = d.passages.length
+          ? Math.max(...d.passages.map((p) => headScore(head, p)))
+          : whole;
       }
     });
   }
-  const platt = Object.fromEntries(
+  const calibration = Object.fromEntries(
     HEADS.map((name) => [
       name,
-      fitPlatt(
+      fitCalibration(
         oof.map((s) => s[name]),
+        oofPassage.map((s) => s[name]),
         data.map((d) => d.targets[name]),
       ),
     ]),
-  ) as Record<HeadName, { a: number; b: number }>;
-  const risks = oof.map((s) =>
+  ) as Record<HeadName, Calibration>;
+  const risks = oof.map((s, i) =>
     riskFrom(
       Object.fromEntries(
-        HEADS.map((name) => [name, sigmoid(platt[name].a * s[name] + platt[name].b)]),
+        HEADS.map((name) => [
+          name,
+          calibrate(calibration[name], s[name], (oofPassage[i] as Record<HeadName, number>)[name]),
+        ]),
       ) as Record<HeadName, number>,
     ),
   );
   const decisiveRules = decisiveRulesOf(data);
   log(`choosing thresholds (${decisiveRules.length} decisive rules)`);
-  // With and without "any rule hit is at least ask": whichever serves the targets better.
-  const [withRules, withoutRules] = [true, false].map((rulesAsk) => ({
-    rulesAsk,
-    ...chooseThresholds(data, risks, decisiveRules, rulesAsk),
-  })) as [Chosen, Chosen];
-  const { thresholds, figures, rulesAsk } =
-    withRules.value >= withoutRules.value ? withRules : withoutRules;
-  log(`rule hits ask: ${rulesAsk} (objective ${withRules.value.toFixed(3)} vs ${withoutRules.value.toFixed(3)})`);
+  // With and without "any rule hit is at least ask", and with short replies capped at ask or
+  // not: whichever serves the targets better on the out-of-fold scores.
+  let chosen: Chosen | null = null;
+  for (const rulesAsk of [true, false]) {
+    for (const shortAskWords of SHORT_ASK_WORDS) {
+      const c = {
+        rulesAsk,
+        shortAskWords,
+        ...chooseThresholds(data, risks, decisiveRules, rulesAsk, o.limits, shortAskWords),
+      };
+      log(`rules ask ${rulesAsk}, short replies ${shortAskWords}: objective ${c.value.toFixed(4)}`);
+      if (chosen === null || c.value > chosen.value) chosen = c;
+    }
+  }
+  const { thresholds, figures, rulesAsk, shortAskWords } = chosen as Chosen;
   log('final training on all data');
   const finalHeads = trainHeads(data, o, o.seed);
   const heads = Object.fromEntries(
-    HEADS.map((name) => [name, { ...finalHeads[name], platt: platt[name] } satisfies Head]),
+    HEADS.map((name) => [
+      name,
+      { ...finalHeads[name], calibration: calibration[name] } satisfies Head,
+    ]),
   ) as Record<HeadName, Head>;
   const counts: Record<string, number> = {};
   for (const r of replies) {
-    for (const key of [`band ${r.band}`, `kind ${r.kind}`, `lang ${r.lang}`, `channel ${r.channel}`])
+    for (const key of [
+      `band ${r.band}`,
+      `kind ${r.kind}`,
+      `lang ${r.lang}`,
+      `channel ${r.channel}`,
+    ])
       counts[key] = (counts[key] ?? 0) + 1;
   }
   return {
-    model: { bits: o.bits, heads, thresholds, decisiveRules, rulesAsk },
+    model: { bits: o.bits, heads, thresholds, decisiveRules, rulesAsk, shortAskWords },
     crossValidated: figures,
     counts,
     outOfFold: risks,

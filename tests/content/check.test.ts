@@ -13,7 +13,7 @@ describe('content check of the real messages/', () => {
       expect(result.warnings).toEqual([]);
       expect(result.ok).toBe(true);
       const rows = result.report.split('\n').slice(2);
-      expect(rows.length).toBe(28 + 18);
+      expect(rows.length).toBe(28 + 19); // 28 steps, 19 system messages
       for (const row of rows) expect(row).toMatch(/ GSM-7 +\d+ +[12]$/);
     },
   );

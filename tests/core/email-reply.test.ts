@@ -16,6 +16,11 @@ describe('stripQuotedReply', () => {
       '3, it was ok',
     ],
     [
+      'the last line written right above the header is kept (not taken for a wrapped header)',
+      `4\nhe reads my mail before I do\nOn Mon, Mar 3, 2026 at 9:00 AM Steady <hello@example.com> wrote:\n> ${CHECKIN}`,
+      '4\nhe reads my mail before I do',
+    ],
+    [
       'Apple Mail, quoted with ">"',
       `Good week\n\nOn Mar 3, 2026, at 09:00, Steady <hello@example.com> wrote:\n\n> ${CHECKIN}`,
       'Good week',

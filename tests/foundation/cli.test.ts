@@ -30,6 +30,21 @@ describe('cli', () => {
     expect(r.err).not.toMatch(/\n\s+at /);
   });
 
+  it('production with no secrets set: serve exits 2 and names every one in one message', () => {
+    const r = cli(['serve'], { NODE_ENV: 'production' });
+    expect(r.code).toBe(2);
+    for (const name of [
+      'APP_SECRET',
+      'ADMIN_TOKEN',
+      'TWILIO_AUTH_TOKEN',
+      'INBOUND_EMAIL_SECRET',
+      'REPLY_ENCRYPTION_KEYS',
+    ])
+      expect(r.err).toContain(name);
+    expect(r.err.match(/Steady cannot start/g)).toHaveLength(1);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
   it('an unknown command prints the usage and exits 2', () => {
     const r = cli(['frobnicate']);
     expect(r.code).toBe(2);
@@ -82,8 +97,20 @@ describe('cli', () => {
     expect(lines[2].rating).toBe(2);
     expect(lines[2].safety).toContain('abuse');
     expect(lines[3].safety).toEqual([]); // the quoted program text never counts
+    expect(lines[2]).toMatchObject({ band: 'act' });
+    expect(lines[2].risk.abuse).toBeGreaterThan(0.5);
+    expect(lines[0]).toMatchObject({ band: 'none', concern: [] });
     for (const l of lines)
-      expect(Object.keys(l).sort()).toEqual(['id', 'intent', 'matched', 'rating', 'safety']);
+      expect(Object.keys(l).sort()).toEqual([
+        'band',
+        'concern',
+        'id',
+        'intent',
+        'matched',
+        'rating',
+        'risk',
+        'safety',
+      ]);
   });
 
   it('enroll refuses a premium-rate number with a clear error', () => {

@@ -7,6 +7,7 @@ const model = {
   thresholds: { act: { abuse: 0.6, self_harm: 0.5 }, ask: { abuse: 0.3, self_harm: 0.2 } },
   decisiveRules: ['abuse:hit-me'],
   rulesAsk: true,
+  shortAskWords: 3,
 };
 const risk = (abuse: [number, number], selfHarm: [number, number]): CategoryRisk => ({
   abuse: { act: abuse[0], any: abuse[1] },
@@ -20,15 +21,59 @@ describe('decideBand', () => {
     ['nothing at all', none, low, 'none', [], []],
     ['abuse over the act threshold', none, risk([0.7, 0.8], [0, 0]), 'act', ['abuse'], []],
     ['abuse between ask and act', none, risk([0.4, 0.5], [0, 0]), 'ask', [], ['abuse']],
-    ['self-harm at its own act threshold', none, risk([0, 0], [0.5, 0.6]), 'act', ['self_harm'], []],
-    ['a decisive rule acts on its own', { matched: ['abuse:hit-me'], softened: [] }, low, 'act', ['abuse'], []],
-    ['any other rule hit is at least ask', { matched: ['abuse:scared'], softened: [] }, low, 'ask', [], ['abuse']],
-    ['laughter never cancels self-harm', { matched: [], softened: ['self_harm:want-to-die'] }, low, 'ask', [], ['self_harm']],
+    [
+      'self-harm at its own act threshold',
+      none,
+      risk([0, 0], [0.5, 0.6]),
+      'act',
+      ['self_harm'],
+      [],
+    ],
+    [
+      'a decisive rule acts on its own',
+      { matched: ['abuse:hit-me'], softened: [] },
+      low,
+      'act',
+      ['abuse'],
+      [],
+    ],
+    [
+      'any other rule hit is at least ask',
+      { matched: ['abuse:scared'], softened: [] },
+      low,
+      'ask',
+      [],
+      ['abuse'],
+    ],
+    [
+      'laughter never cancels self-harm',
+      { matched: [], softened: ['self_harm:want-to-die'] },
+      low,
+      'ask',
+      [],
+      ['self_harm'],
+    ],
     ['both categories act', none, risk([0.9, 0.9], [0.9, 0.9]), 'act', ['abuse', 'self_harm'], []],
-    ['one acts, the other is asked about', none, risk([0.9, 0.9], [0.3, 0.3]), 'act', ['abuse'], ['self_harm']],
+    [
+      'one acts, the other is asked about',
+      none,
+      risk([0.9, 0.9], [0.3, 0.3]),
+      'act',
+      ['abuse'],
+      ['self_harm'],
+    ],
   ] as const)('%s', (_name, hits, r, band, categories, concern) => {
     const d = decideBand({ matched: [...hits.matched], softened: [...hits.softened] }, r, model);
     expect(d).toEqual({ band, categories, concern });
+  });
+
+  it('holds a very short reply without a rule hit at ask, however high the model scores it', () => {
+    const high = risk([0.9, 0.9], [0, 0]);
+    expect(decideBand(none, high, model, 3).band).toBe('ask');
+    expect(decideBand(none, high, model, 4).band).toBe('act');
+    expect(decideBand({ matched: ['abuse:scared'], softened: [] }, high, model, 2).band).toBe(
+      'act',
+    );
   });
 });
 

@@ -8,7 +8,7 @@ import { parseLabelled } from '../../src/safety/data.ts';
 import { extractFeatures, hash32 } from '../../src/safety/features.ts';
 import { decodeModel, encodeModel, predict } from '../../src/safety/model.ts';
 import { compileRules } from '../../src/safety/rules.ts';
-import { fitPlatt, trainModel } from '../../src/safety/train.ts';
+import { fitCalibration, trainModel } from '../../src/safety/train.ts';
 
 const rules = compileRules(
   parse(readFileSync(new URL('../../messages/safety.yaml', import.meta.url), 'utf8')),
@@ -20,7 +20,11 @@ const reply = (text: string, band: LabelledReply['band'], labels: LabelledReply[
   channel: 'sms' as const,
   band,
   labels,
-  kind: (band === 'act' ? 'danger' : band === 'ask' ? 'unclear' : 'ordinary') as LabelledReply['kind'],
+  kind: (band === 'act'
+    ? 'danger'
+    : band === 'ask'
+      ? 'unclear'
+      : 'ordinary') as LabelledReply['kind'],
 });
 
 // A tiny made-up corpus: enough to train four heads in a second.
@@ -103,13 +107,15 @@ describe('pieces', () => {
   });
 
   it('calibrates scores into probabilities that follow the data', () => {
-    const scores = [-3, -2, -1, 0, 1, 2, 3, -2.5, 2.5, 0.5];
-    const targets = [0, 0, 0, 0, 1, 1, 1, 0, 1, 1];
-    const { a, b } = fitPlatt(scores, targets);
-    expect(a).toBeGreaterThan(0);
-    const p = (s: number) => 1 / (1 + Math.exp(-(a * s + b)));
-    expect(p(3)).toBeGreaterThan(0.8);
-    expect(p(-3)).toBeLessThan(0.2);
+    const whole = [-3, -2, -1, 0, 1, 2, 3, -2.5, 2.5, 0.5, -2, -2];
+    // The last two: a low whole score but a high passage score, and they are positives.
+    const passage = [-3, -2, -1, 0, 1, 2, 3, -2.5, 2.5, 0.5, 3, 2.5];
+    const targets = [0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1];
+    const c = fitCalibration(whole, passage, targets);
+    const p = (w: number, s: number) => 1 / (1 + Math.exp(-(c.whole * w + c.passage * s + c.bias)));
+    expect(p(3, 3)).toBeGreaterThan(0.8);
+    expect(p(-3, -3)).toBeLessThan(0.2);
+    expect(c.passage).toBeGreaterThan(0);
   });
 
   it('names the file and line of a bad training line', () => {

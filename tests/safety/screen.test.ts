@@ -15,7 +15,7 @@ const atLeastAsk = (v: SafetyVerdict) => v.band !== 'none';
 const QUOTED = [
   '',
   'On Tue, Mar 3, 2026 at 9:30 AM Steady <hello@example.com> wrote:',
-  "> This week: notice one small promise you kept. Reply with a word or two about how it went.",
+  '> This week: notice one small promise you kept. Reply with a word or two about how it went.',
 ].join('\n');
 
 describe('the examples of the safety issue', () => {
@@ -62,7 +62,7 @@ describe('email: what the screen reads', () => {
     expect(atLeastAsk(v)).toBe(true);
   });
 
-  it('does not read our own quoted words as the person\'s', () => {
+  it("does not read our own quoted words as the person's", () => {
     const quotedWarning = [
       '4',
       '',

@@ -56,7 +56,11 @@ const reading = (over: Partial<Reading>): Reading => ({
   matched: [],
   ...over,
 });
-const asked = reading({ band: 'ask', concern: ['abuse'], concernRisk: { abuse: 0.4, self_harm: 0 } });
+const asked = reading({
+  band: 'ask',
+  concern: ['abuse'],
+  concernRisk: { abuse: 0.4, self_harm: 0 },
+});
 
 describe('second safety reader', () => {
   it('raises an ask to act and says so in matched', async () => {
