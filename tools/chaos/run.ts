@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
+import { prng } from '../../src/core/random.ts';
 import { createLog } from '../../src/log.ts';
 import { buildDeps, closeDeps } from '../../src/main.ts';
 import { ROOT } from '../../src/paths.ts';
@@ -50,17 +51,8 @@ export interface ChaosReport extends Tally {
   logDir: string;
 }
 
-/** Small deterministic PRNG (mulberry32), so a run's choice of victims can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A run's choice of victims can be replayed from its seed.
+export { prng };
 
 const FROM = '+12025550100';
 
