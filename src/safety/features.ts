@@ -27,18 +27,22 @@ export function hash32(text: string): number {
 const BREAKS = new Set([SENTENCE_BREAK, CLAUSE_BREAK]);
 const LENGTH_BUCKETS = [1, 2, 3, 5, 8, 13, 21, 34, 55];
 
-function addBlock(
-  out: Map<number, number>,
-  grams: Iterable<string>,
-  mask: number,
-  names: Map<number, string> | undefined,
-  readable: boolean,
-): void {
+const FNV_OFFSET = 0x811c9dc5;
+const fnvStep = (h: number, code: number) => Math.imul(h ^ code, 0x01000193);
+/** FNV-1a state after a prefix, so grams of one kind hash without building their strings. */
+const prefixState = (prefix: string) => {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < prefix.length; i += 1) h = fnvStep(h, prefix.charCodeAt(i));
+  return h;
+};
+const CHAR_PREFIX = prefixState('c:');
+
+/** Adds one block of gram hashes, scaled to unit length, to `out`. */
+function addBlock(out: Map<number, number>, hashes: readonly number[], mask: number): void {
   const block = new Map<number, number>();
-  for (const gram of grams) {
-    const index = hash32(gram) & mask;
+  for (const h of hashes) {
+    const index = (h >>> 0) & mask;
     block.set(index, (block.get(index) ?? 0) + 1);
-    if (names && readable && !names.has(index)) names.set(index, gram.slice(2));
   }
   let norm = 0;
   for (const v of block.values()) norm += v * v;
@@ -46,20 +50,29 @@ function addBlock(
   for (const [index, v] of block) out.set(index, (out.get(index) ?? 0) + v * scale);
 }
 
-function* wordGrams(tokens: string[]): Generator<string> {
+function wordGrams(tokens: string[]): string[] {
+  const grams: string[] = [];
   for (let i = 0; i < tokens.length; i += 1) {
     const t = tokens[i] as string;
     if (BREAKS.has(t)) continue;
-    yield `w:${t}`;
+    grams.push(`w:${t}`);
     const next = tokens[i + 1];
-    if (next !== undefined && !BREAKS.has(next)) yield `b:${t} ${next}`;
+    if (next !== undefined && !BREAKS.has(next)) grams.push(`b:${t} ${next}`);
   }
+  return grams;
 }
 
-function* charGrams(text: string): Generator<string> {
-  for (let n = 3; n <= 5; n += 1) {
-    for (let i = 0; i + n <= text.length; i += 1) yield `c:${text.slice(i, i + n)}`;
+/** Hashes of the character 3-, 4- and 5-grams, equal to hash32(`c:${gram}`) for each. */
+function charGramHashes(text: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + 3 <= text.length; i += 1) {
+    let h = CHAR_PREFIX;
+    for (let k = 0; k < 5 && i + k < text.length; k += 1) {
+      h = fnvStep(h, text.charCodeAt(i + k));
+      if (k >= 2) out.push(h >>> 0);
+    }
   }
+  return out;
 }
 
 const MAX_PASSAGES = 16;
@@ -96,9 +109,17 @@ export function extractFeatures(
   const canonical = screenForms(text, opts.aliases)[0] ?? '';
   const tokens = canonical.split(' ').filter((t) => t !== '');
   const out = new Map<number, number>();
-  addBlock(out, wordGrams(tokens), mask, names, true);
+  const grams = wordGrams(tokens);
+  const hashes = grams.map(hash32);
+  addBlock(out, hashes, mask);
+  if (names) {
+    grams.forEach((gram, i) => {
+      const index = (hashes[i] as number) & mask;
+      if (!names.has(index)) names.set(index, gram.slice(2));
+    });
+  }
   const words = ` ${tokens.filter((t) => !BREAKS.has(t)).join(' ')} `;
-  addBlock(out, charGrams(words), mask, names, false);
+  addBlock(out, charGramHashes(words), mask);
   // How long the reply is, so the model learns each length's base rate: in a two-word reply
   // every n-gram weighs a lot ("see below" must not look like a disclosure).
   const count = tokens.filter((t) => !BREAKS.has(t)).length;

@@ -313,6 +313,8 @@ export function compilePattern(source: string, scope: PatternScope): CompiledPat
 // The words of the text last screened: screenText tries every pattern on the same few forms.
 let lastText = '';
 let lastWords: ReadonlySet<string> = new Set();
+// Every prefix of every word of the text: a prefix anchor is then one set look-up.
+let lastPrefixes: ReadonlySet<string> = new Set();
 
 /** False when the pattern cannot match the text (none of its anchor words is there). */
 export function mayMatch(pattern: CompiledPattern, padded: string): boolean {
@@ -321,10 +323,17 @@ export function mayMatch(pattern: CompiledPattern, padded: string): boolean {
   if (padded !== lastText) {
     lastText = padded;
     lastWords = new Set(padded.split(' '));
+    const prefixes = new Set<string>();
+    for (const w of lastWords) for (let n = 1; n <= w.length; n += 1) prefixes.add(w.slice(0, n));
+    lastPrefixes = prefixes;
   }
-  for (const w of anchor.exact) if (lastWords.has(w)) return true;
-  if (anchor.prefixes.length === 0) return false;
-  for (const w of lastWords) for (const p of anchor.prefixes) if (w.startsWith(p)) return true;
+  // Walk the smaller side: a family-expanded anchor may list hundreds of words.
+  if (anchor.exact.size <= lastWords.size) {
+    for (const w of anchor.exact) if (lastWords.has(w)) return true;
+  } else {
+    for (const w of lastWords) if (anchor.exact.has(w)) return true;
+  }
+  for (const p of anchor.prefixes) if (lastPrefixes.has(p)) return true;
   return false;
 }
 

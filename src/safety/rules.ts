@@ -8,6 +8,7 @@ import { CLAUSE_BREAK, SENTENCE_BREAK, screenForms, spellingKey } from '../core/
 import {
   compilePattern,
   matchesOf,
+  mayMatch,
   PatternError,
   type CompiledPattern,
   type PatternMatch,
@@ -246,7 +247,8 @@ const wordCount = (padded: string) =>
   padded.split(' ').filter((t) => t !== '' && !BREAKS.has(t)).length;
 
 function ruleFires(rule: CompiledRule, padded: string, ignoreUnlessMessage = false): boolean {
-  if (wordCount(padded) > rule.maxWords) return false;
+  if (rule.maxWords !== Infinity && wordCount(padded) > rule.maxWords) return false;
+  if (!rule.any.some((p) => mayMatch(p, padded))) return false; // the cheap test first
   if (rule.with.length > 0 && !anyMatch(rule.with, padded)) return false;
   if (!ignoreUnlessMessage && anyMatch(rule.unlessMessage, padded)) return false;
   const excluded = rule.unless.flatMap((p) => [...matchesOf(p, padded)]);
