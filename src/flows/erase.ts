@@ -49,9 +49,12 @@ export async function isSuppressed(
   deps: Pick<Deps, 'db' | 'config'>,
   contact: string,
 ): Promise<boolean> {
+  // Every key of APP_SECRET, not only the signing one: people erased before a rotation stay
+  // suppressed after it.
+  const keys = deps.config.appSecrets.length ? deps.config.appSecrets : [deps.config.appSecret];
   return (
     (await deps.db.suppression.count({
-      where: { hash: suppressionHash(deps.config.appSecret, contact) },
+      where: { hash: { in: keys.map((k) => suppressionHash(k, contact)) } },
     })) > 0
   );
 }

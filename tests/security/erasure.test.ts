@@ -111,6 +111,14 @@ describe('erase', () => {
     });
     expect(kept.hash).not.toContain(phone.slice(2));
     expect(await isSuppressed(h.deps, phone)).toBe(true);
+    // After an APP_SECRET rotation (new key first, old one kept) the person stays suppressed.
+    const newKey = 'rotated-key-'.padEnd(40, 'x');
+    const rotated = (keys: string[]) => ({
+      ...h.deps,
+      config: { ...h.config, appSecret: keys[0]!, appSecrets: keys },
+    });
+    expect(await isSuppressed(rotated([newKey, h.config.appSecret]), phone)).toBe(true);
+    expect(await isSuppressed(rotated([newKey]), phone)).toBe(false);
     const audit = await h.deps.db.auditEvent.findFirstOrThrow({
       where: { action: 'subscriber.erase' },
       orderBy: { at: 'desc' },
