@@ -120,7 +120,8 @@ export const FAILURES: Record<string, string> = {
   not_paused: 'The enrollment is neither paused nor on a safety hold.',
   not_on_hold: 'The enrollment is not on a safety hold.',
   already_decided: 'That flag already has a decision (another operator may have made it).',
-  erase_unavailable: 'Erasing is not available in this version.',
+  erase_partial:
+    'Subscriber erased, but a queued job of theirs was running and could not be removed: it finds nothing to send. Run `erase` on the command line for its name.',
 };
 
 export function backWithError(reply: FastifyReply, path: string, code: string) {

@@ -9,7 +9,7 @@ import {
   type OperatorActionName,
 } from '../../flows/operator.ts';
 import { esc } from '../html.ts';
-import { eraseAvailable, eraseFromConsole } from './erase.ts';
+import { eraseFromConsole } from './erase.ts';
 import {
   backTo,
   backWithError,
@@ -118,14 +118,12 @@ function actions(sub: Loaded, s: ConsoleSession): string {
   if (sub.status !== 'stopped')
     parts.push(form('stop', 'Stop', 'danger', 'Stop all messages to this person?'));
   parts.push(
-    eraseAvailable()
-      ? form(
-          'erase',
-          'Erase all data',
-          'danger',
-          'Erase everything about this person? This cannot be undone.',
-        )
-      : '<form><button class="danger" disabled aria-describedby="erase-note">Erase all data</button><span id="erase-note" class="muted"> Erasing is not available in this build yet.</span></form>',
+    form(
+      'erase',
+      'Erase all data',
+      'danger',
+      'Erase everything about this person? This cannot be undone.',
+    ),
   );
   return `<div class="actions" aria-label="Actions">${parts.join('')}</div>`;
 }
@@ -177,9 +175,13 @@ ${REVEAL_SCRIPT}${CONFIRM_SCRIPT}`;
           })
         : null;
       if (!sub) return backWithError(reply, '/admin/subscribers', 'not_found');
-      if (!(await eraseFromConsole(deps, sub, actor)))
-        return backWithError(reply, page, 'erase_unavailable');
-      deps.log.info({ actor, action: 'erase' }, 'subscriber erased from the console');
+      const { notRemoved } = await eraseFromConsole(deps, sub, actor);
+      deps.log.info(
+        { actor, action: 'erase', notRemoved: notRemoved.length },
+        'subscriber erased from the console',
+      );
+      // The data is gone either way; say so when queued work could not be removed with it.
+      if (notRemoved.length) return backWithError(reply, '/admin/subscribers', 'erase_partial');
       return backTo(reply, '/admin/subscribers', 'erased');
     }
     if (!['pause', 'resume', 'stop'].includes(action))
