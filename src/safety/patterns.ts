@@ -310,30 +310,38 @@ export function compilePattern(source: string, scope: PatternScope): CompiledPat
   return { source, regex: new RegExp(`${body}(?= )`, 'g'), gaps, anchor };
 }
 
-// The words of the text last screened: screenText tries every pattern on the same few forms.
-let lastText = '';
-let lastWords: ReadonlySet<string> = new Set();
-// Every prefix of every word of the text: a prefix anchor is then one set look-up.
-let lastPrefixes: ReadonlySet<string> = new Set();
+/**
+ * A padded token text (" a b c ") with its words and every prefix of them, built once per text
+ * and passed to every pattern, so the anchor test is a few set look-ups. No module state: the
+ * caller holds it.
+ */
+export interface IndexedText {
+  padded: string;
+  words: ReadonlySet<string>;
+  prefixes: ReadonlySet<string>;
+}
+
+export function indexText(padded: string): IndexedText {
+  const words = new Set(padded.split(' '));
+  const prefixes = new Set<string>();
+  for (const w of words) for (let n = 1; n <= w.length; n += 1) prefixes.add(w.slice(0, n));
+  return { padded, words, prefixes };
+}
+
+const indexed = (text: string | IndexedText) => (typeof text === 'string' ? indexText(text) : text);
 
 /** False when the pattern cannot match the text (none of its anchor words is there). */
-export function mayMatch(pattern: CompiledPattern, padded: string): boolean {
+export function mayMatch(pattern: CompiledPattern, text: string | IndexedText): boolean {
   const { anchor } = pattern;
   if (anchor === null) return true;
-  if (padded !== lastText) {
-    lastText = padded;
-    lastWords = new Set(padded.split(' '));
-    const prefixes = new Set<string>();
-    for (const w of lastWords) for (let n = 1; n <= w.length; n += 1) prefixes.add(w.slice(0, n));
-    lastPrefixes = prefixes;
-  }
+  const { words, prefixes } = indexed(text);
   // Walk the smaller side: a family-expanded anchor may list hundreds of words.
-  if (anchor.exact.size <= lastWords.size) {
-    for (const w of anchor.exact) if (lastWords.has(w)) return true;
+  if (anchor.exact.size <= words.size) {
+    for (const w of anchor.exact) if (words.has(w)) return true;
   } else {
-    for (const w of lastWords) if (anchor.exact.has(w)) return true;
+    for (const w of words) if (anchor.exact.has(w)) return true;
   }
-  for (const p of anchor.prefixes) if (lastPrefixes.has(p)) return true;
+  for (const p of anchor.prefixes) if (prefixes.has(p)) return true;
   return false;
 }
 
@@ -344,8 +352,13 @@ export interface PatternMatch {
 }
 
 /** All matches of a pattern in a padded token text (" a b c "), each start tried once. */
-export function* matchesOf(pattern: CompiledPattern, padded: string): Generator<PatternMatch> {
-  if (!mayMatch(pattern, padded)) return;
+export function* matchesOf(
+  pattern: CompiledPattern,
+  text: string | IndexedText,
+): Generator<PatternMatch> {
+  const index = indexed(text);
+  if (!mayMatch(pattern, index)) return;
+  const { padded } = index;
   const { regex } = pattern;
   regex.lastIndex = 0;
   for (;;) {

@@ -7,8 +7,10 @@ import type { SafetyCategory } from '../content/types.ts';
 import { CLAUSE_BREAK, SENTENCE_BREAK, screenForms, spellingKey } from '../core/normalize.ts';
 import {
   compilePattern,
+  indexText,
   matchesOf,
   mayMatch,
+  type IndexedText,
   PatternError,
   type CompiledPattern,
   type PatternMatch,
@@ -240,22 +242,39 @@ function isNegated(
   return false;
 }
 
-const anyMatch = (patterns: CompiledPattern[], padded: string) =>
-  patterns.some((p) => !matchesOf(p, padded).next().done);
+const anyMatch = (patterns: CompiledPattern[], text: IndexedText) =>
+  patterns.some((p) => !matchesOf(p, text).next().done);
 
-const wordCount = (padded: string) =>
-  padded.split(' ').filter((t) => t !== '' && !BREAKS.has(t)).length;
+/** One form of the reply, indexed whole and sentence by sentence (the scores read sentences). */
+interface Form {
+  whole: IndexedText;
+  words: number;
+  sentences: IndexedText[];
+}
 
-function ruleFires(rule: CompiledRule, padded: string, ignoreUnlessMessage = false): boolean {
-  if (rule.maxWords !== Infinity && wordCount(padded) > rule.maxWords) return false;
-  if (!rule.any.some((p) => mayMatch(p, padded))) return false; // the cheap test first
-  if (rule.with.length > 0 && !anyMatch(rule.with, padded)) return false;
-  if (!ignoreUnlessMessage && anyMatch(rule.unlessMessage, padded)) return false;
-  const excluded = rule.unless.flatMap((p) => [...matchesOf(p, padded)]);
+function formOf(padded: string): Form {
+  return {
+    whole: indexText(padded),
+    words: padded.split(' ').filter((t) => t !== '' && !BREAKS.has(t)).length,
+    sentences: padded
+      .split(` ${SENTENCE_BREAK} `)
+      .map((sentence) => sentence.trim())
+      .filter((sentence) => sentence !== '')
+      .map((sentence) => indexText(` ${sentence} `)),
+  };
+}
+
+function ruleFires(rule: CompiledRule, form: Form, ignoreUnlessMessage = false): boolean {
+  const text = form.whole;
+  if (form.words > rule.maxWords) return false;
+  if (!rule.any.some((p) => mayMatch(p, text))) return false; // the cheap test first
+  if (rule.with.length > 0 && !anyMatch(rule.with, text)) return false;
+  if (!ignoreUnlessMessage && anyMatch(rule.unlessMessage, text)) return false;
+  const excluded = rule.unless.flatMap((p) => [...matchesOf(p, text)]);
   for (const pattern of rule.any) {
-    for (const match of matchesOf(pattern, padded)) {
+    for (const match of matchesOf(pattern, text)) {
       if (excluded.some((x) => x.start < match.end && match.start < x.end)) continue;
-      if (rule.negatable && isNegated(match, padded, rule)) continue;
+      if (rule.negatable && isNegated(match, text.padded, rule)) continue;
       return true;
     }
   }
@@ -263,17 +282,15 @@ function ruleFires(rule: CompiledRule, padded: string, ignoreUnlessMessage = fal
 }
 
 /** True when some sentence of the text gathers enough cue weight. */
-function scoreFires(score: CompiledScore, padded: string, ignoreUnlessMessage = false): boolean {
-  if (!ignoreUnlessMessage && anyMatch(score.unlessMessage, padded)) return false;
-  for (const sentence of padded.split(` ${SENTENCE_BREAK} `)) {
-    const text = ` ${sentence.trim()} `;
-    if (text.trim() === '') continue;
+function scoreFires(score: CompiledScore, form: Form, ignoreUnlessMessage = false): boolean {
+  if (!ignoreUnlessMessage && anyMatch(score.unlessMessage, form.whole)) return false;
+  for (const text of form.sentences) {
     let total = 0;
     const found = new Set<string>();
     for (const group of score.groups) {
       const hit = group.any.some((pattern) => {
         for (const match of matchesOf(pattern, text)) {
-          if (!group.negatable || !isNegated(match, text, score)) return true;
+          if (!group.negatable || !isNegated(match, text.padded, score)) return true;
         }
         return false;
       });
@@ -289,21 +306,21 @@ function scoreFires(score: CompiledScore, padded: string, ignoreUnlessMessage = 
 
 /** Matches one reply against every rule and score. Pure; the same text gives the same hits. */
 export function matchRules(text: string, compiled: CompiledRules): RuleHits {
-  const forms = screenForms(text, compiled.aliases).map((form) => ` ${form} `);
+  const forms = screenForms(text, compiled.aliases).map((form) => formOf(` ${form} `));
   const matched: string[] = [];
   const softened: string[] = [];
   const check = (
     item: { label: string; category: SafetyCategory },
-    fires: (padded: string, ignore: boolean) => boolean,
+    fires: (form: Form, ignore: boolean) => boolean,
   ) => {
     if (matched.includes(item.label) || softened.includes(item.label)) return;
-    if (forms.some((padded) => fires(padded, false))) matched.push(item.label);
+    if (forms.some((form) => fires(form, false))) matched.push(item.label);
     // A self-harm phrase silenced only by laughter ("lol", "jaja") still counts, softened.
-    else if (item.category === 'self_harm' && forms.some((padded) => fires(padded, true)))
+    else if (item.category === 'self_harm' && forms.some((form) => fires(form, true)))
       softened.push(item.label);
   };
-  for (const rule of compiled.rules) check(rule, (p, ignore) => ruleFires(rule, p, ignore));
-  for (const score of compiled.scores) check(score, (p, ignore) => scoreFires(score, p, ignore));
+  for (const rule of compiled.rules) check(rule, (f, ignore) => ruleFires(rule, f, ignore));
+  for (const score of compiled.scores) check(score, (f, ignore) => scoreFires(score, f, ignore));
   return { matched, softened };
 }
 
