@@ -1,9 +1,9 @@
 // The frozen blind set: 360 replies written by a separate writer before any model existed, never
 // trained or tuned on (messages/safety/eval/LEDGER.md has its first look and every later one).
-// The false-alarm targets of the safety screen are asserted as they stand. The recall targets
-// are not met yet (87.7% act, 95.4% act or ask, 94.0% self-harm routed, against 95 / 98 / 95):
-// they are asserted as a ratchet at today's figures, so no change can lower them unnoticed, and
-// the test names the remaining gap. Raise the floors when a model does better; never lower them.
+// The false-alarm targets and the self-harm routing target are asserted as they stand. Two
+// recall targets are not met yet (90.0% act and 96.9% act or ask, against 95 and 98): they are
+// asserted as a ratchet at today's figures, so no change can lower them unnoticed. Raise the
+// floors when a model does better; never lower them.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -34,16 +34,16 @@ describe('frozen blind set', () => {
     cases.map((c) => screenReply(c.text, c.channel, screener)),
   );
 
-  it('meets the false-alarm targets', () => {
+  it('meets the false-alarm targets and routes self-harm to crisis lines', () => {
     console.log(formatFigures(figures).join('\n'));
-    const falseAlarms = missedTargets(figures).filter((m) =>
-      /^(ordinaryAct|ordinaryAsk|pastAct) /.test(m),
+    const met = missedTargets(figures).filter((m) =>
+      /^(ordinaryAct|ordinaryAsk|pastAct|crisisRouted) /.test(m),
     );
-    expect(falseAlarms).toEqual([]);
+    expect(met).toEqual([]);
   });
 
-  // Replies caught, out of 130 danger replies (50 of them self-harm), on 2026-12-06 (model v2).
-  const FLOORS = { actRecall: 114, actOrAskRecall: 124, crisisRouted: 47 } as const;
+  // Replies caught, out of 130 danger replies (50 of them self-harm), on 2026-12-06 (model v3).
+  const FLOORS = { actRecall: 117, actOrAskRecall: 126, crisisRouted: 49 } as const;
 
   it.each(Object.entries(FLOORS))('%s stays at or above its floor of %i', (key, floor) => {
     const r = figures[key as keyof typeof FLOORS];
