@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signTwilioRequest } from '../../src/channels/twilio-webhook.ts';
 import { checkinWindow } from '../../src/flows/deliver.ts';
 import { deliveryStore } from '../../src/flows/delivery-store.ts';
 import { enroll } from '../../src/flows/enroll.ts';
@@ -13,6 +12,7 @@ import { buildApp } from '../../src/http/app.ts';
 import { routeModules } from '../../src/http/modules.ts';
 import { freshPhone } from '../support/db.ts';
 import { harness, type Harness } from '../support/harness.ts';
+import { postToTwilioWebhook } from '../support/twilio-post.ts';
 
 let h: Harness;
 let app: FastifyInstance;
@@ -40,19 +40,7 @@ async function callback(messageId: string, sid: string, status: string, errorCod
   const path = `/webhooks/twilio/status?m=${messageId}`;
   const params: Record<string, string> = { MessageSid: sid, MessageStatus: status };
   if (errorCode) params.ErrorCode = errorCode;
-  const res = await app.inject({
-    method: 'POST',
-    url: path,
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': signTwilioRequest(
-        h.config.sms.authToken,
-        `${h.config.publicUrl}${path}`,
-        params,
-      ),
-    },
-    payload: new URLSearchParams(params).toString(),
-  });
+  const res = await postToTwilioWebhook(app, h.config, path, params);
   expect(res.statusCode).toBe(204);
 }
 

@@ -11,6 +11,7 @@ import { buildApp } from '../../src/http/app.ts';
 import { metrics } from '../../src/metrics.ts';
 import { freshPhone, ownDatabase } from '../support/db.ts';
 import { harness, waitFor, type Harness } from '../support/harness.ts';
+import { postToTwilioWebhook } from '../support/twilio-post.ts';
 
 let h: Harness;
 let app: FastifyInstance;
@@ -44,24 +45,13 @@ async function text(
     To: '+12025550100',
     Body: body,
   };
-  const signature =
-    opts.signature === null
-      ? undefined
-      : (opts.signature ??
-        signTwilioRequest(
-          h.config.sms.authToken,
-          `${h.config.publicUrl}/webhooks/twilio/sms`,
-          params,
-        ));
-  const res = await app.inject({
-    method: 'POST',
-    url: '/webhooks/twilio/sms',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      ...(signature ? { 'x-twilio-signature': signature } : {}),
-    },
-    payload: form(params),
-  });
+  const res = await postToTwilioWebhook(
+    app,
+    h.config,
+    '/webhooks/twilio/sms',
+    params,
+    opts.signature,
+  );
   // Done when the workers have read the reply (if it was recorded) and sent every answer.
   const row = await h.deps.db.message.findFirst({
     where: { providerId: params.MessageSid, direction: 'in' },

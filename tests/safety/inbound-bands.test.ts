@@ -3,10 +3,10 @@
 // the discreet check-in and opens a review item without a hold; SAFE then sends the safety message.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signTwilioRequest } from '../../src/channels/twilio-webhook.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { freshPhone, ownDatabase } from '../support/db.ts';
 import { harness, waitFor, type Harness } from '../support/harness.ts';
+import { postToTwilioWebhook } from '../support/twilio-post.ts';
 
 let h: Harness;
 let app: FastifyInstance;
@@ -31,20 +31,7 @@ async function text(from: string, body: string) {
     To: '+12025550100',
     Body: body,
   };
-  const signature = signTwilioRequest(
-    h.config.sms.authToken,
-    `${h.config.publicUrl}/webhooks/twilio/sms`,
-    params,
-  );
-  const res = await app.inject({
-    method: 'POST',
-    url: '/webhooks/twilio/sms',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': signature,
-    },
-    payload: new URLSearchParams(params).toString(),
-  });
+  const res = await postToTwilioWebhook(app, h.config, '/webhooks/twilio/sms', params);
   expect(res.statusCode).toBe(200);
   await waitFor(async () =>
     Boolean(

@@ -13,6 +13,7 @@ import { enroll } from '../../src/flows/enroll.ts';
 import { replyAddress } from '../../src/security/reply-address.ts';
 import { freshEmail, freshPhone } from '../support/db.ts';
 import { harness, type Harness } from '../support/harness.ts';
+import { postToTwilioWebhook } from '../support/twilio-post.ts';
 
 let h: Harness;
 let app: FastifyInstance;
@@ -29,18 +30,8 @@ afterAll(async () => {
 const sid = () => `SM${randomBytes(16).toString('hex')}`;
 
 async function post(path: string, params: Record<string, string>, signedFor: string | null) {
-  const signature = signedFor
-    ? signTwilioRequest(h.config.sms.authToken, signedFor, params)
-    : undefined;
-  return app.inject({
-    method: 'POST',
-    url: path,
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      ...(signature ? { 'x-twilio-signature': signature } : {}),
-    },
-    payload: new URLSearchParams(params).toString(),
-  });
+  const signature = signedFor ? signTwilioRequest(h.config.sms.authToken, signedFor, params) : null;
+  return postToTwilioWebhook(app, h.config, path, params, signature);
 }
 
 const inboundRows = (phone: string) =>
