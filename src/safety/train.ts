@@ -203,7 +203,7 @@ const riskFrom = (p: Record<HeadName, number>): CategoryRisk => ({
 });
 
 /** How often a rule must fire, and how often on current danger, to act on its own. */
-export const DECISIVE = { minHits: 8, precision: 0.98 };
+export const DECISIVE = Object.freeze({ minHits: 8, precision: 0.98 });
 
 /** Rule labels that, on the data, almost always mean current danger of their category. */
 export function decisiveRulesOf(data: readonly Prepared[]): string[] {
