@@ -8,7 +8,8 @@ import { matchKeyword, type KeywordMatch } from './keywords.ts';
 import { foldText } from './normalize.ts';
 import { readRating } from './rating.ts';
 import type { Band } from '../safety/bands.ts';
-import { screenReply, type SafetyScreener } from '../safety/screen.ts';
+import { screeningText } from '../safety/normalize.ts';
+import { screenChosen, type SafetyScreener } from '../safety/screen.ts';
 
 export type ReplyIntent =
   | 'stop'
@@ -122,9 +123,10 @@ export function readReply(text: string, ctx: ReadContext): Reading {
     (ctx.channel === 'email' ? matchKeyword(withoutSignOff(body), ctx.keywords) : null);
   // A whole keyword ("TIME 7pm") or a bare number ("1") has no free text for the model to read.
   // Judged on all the safety screen reads (an email's signature block too), not only on `body`.
-  const screened = ctx.channel === 'email' ? stripQuotedReply(text, { keepFooters: true }) : text;
-  const rulesOnly = matchKeyword(screened, ctx.keywords) !== null || !/\p{L}/u.test(screened);
-  const screen = screenReply(text, ctx.channel, ctx.safety, {
+  const screening = screeningText(text, ctx.channel);
+  const { primary } = screening;
+  const rulesOnly = matchKeyword(primary, ctx.keywords) !== null || !/\p{L}/u.test(primary);
+  const screen = screenChosen(screening, ctx.safety, {
     explain: ctx.explain ?? false,
     rulesOnly,
   });

@@ -7,7 +7,7 @@ import type { SafetyCategory } from '../content/types.ts';
 import { decideBand, maxBand, type BandDecision, type CategoryRisk } from './bands.ts';
 import { extractFeatures, passagesOf } from './features.ts';
 import { predict, topFeatures, type SafetyModel } from './model.ts';
-import { screeningText, wordsIn } from './normalize.ts';
+import { screeningText, wordsIn, type ScreeningText } from './normalize.ts';
 import { matchRules, type CompiledRules } from './rules.ts';
 
 export interface SafetyScreener {
@@ -48,29 +48,28 @@ export function screenText(
 ): SafetyVerdict {
   const { rules, model } = screener;
   const hits = matchRules(text, rules);
-  if (opts.rulesOnly) {
-    return {
-      ...decideBand(hits, NO_RISK, model),
-      risk: { abuse: 0, self_harm: 0 },
-      concernRisk: { abuse: 0, self_harm: 0 },
-      matched: [...hits.matched, ...hits.softened.map((m) => `${m}~lol`)],
-      why: [],
+  const settings = { bits: model.bits, aliases: rules.aliases };
+  let risk: CategoryRisk = NO_RISK;
+  if (!opts.rulesOnly) {
+    const features = extractFeatures(text, hits, settings);
+    const passages = passagesOf(text).map((passage) => extractFeatures(passage, hits, settings));
+    const p = predict(model, features, passages);
+    risk = {
+      abuse: { act: p.abuse_act, any: Math.max(p.abuse_any, p.abuse_act) },
+      self_harm: { act: p.self_harm_act, any: Math.max(p.self_harm_any, p.self_harm_act) },
     };
   }
-  const settings = { bits: model.bits, aliases: rules.aliases };
-  const features = extractFeatures(text, hits, { ...settings, explain: opts.explain ?? false });
-  const passages = passagesOf(text).map((passage) => extractFeatures(passage, hits, settings));
-  const p = predict(model, features, passages);
-  const risk: CategoryRisk = {
-    abuse: { act: p.abuse_act, any: Math.max(p.abuse_any, p.abuse_act) },
-    self_harm: { act: p.self_harm_act, any: Math.max(p.self_harm_any, p.self_harm_act) },
-  };
   const decision = decideBand(hits, risk, model, wordsIn(text));
-  const why: string[] = [];
-  if (opts.explain) {
-    const focus = decision.categories[0] ?? decision.concern[0];
-    if (focus) why.push(...topFeatures(model.heads[`${focus}_act`], features, 6));
-  }
+  // "why" names the features of a flagged reply only: ordinary replies skip the naming.
+  const focus = decision.categories[0] ?? decision.concern[0];
+  const why =
+    opts.explain && focus && !opts.rulesOnly
+      ? topFeatures(
+          model.heads[`${focus}_act`],
+          extractFeatures(text, hits, { ...settings, explain: true }),
+          6,
+        )
+      : [];
   return {
     ...decision,
     risk: { abuse: round3(risk.abuse.act), self_harm: round3(risk.self_harm.act) },
@@ -87,7 +86,15 @@ export function screenReply(
   screener: SafetyScreener,
   opts: ScreenOptions = {},
 ): SafetyVerdict {
-  const { primary, fallback } = screeningText(text, channel);
+  return screenChosen(screeningText(text, channel), screener, opts);
+}
+
+/** Screens the text(s) screeningText chose: the primary, then the capped second pass if any. */
+export function screenChosen(
+  { primary, fallback }: ScreeningText,
+  screener: SafetyScreener,
+  opts: ScreenOptions = {},
+): SafetyVerdict {
   const first = screenText(primary, screener, opts);
   if (fallback === null || first.band !== 'none') return first;
   const second = screenText(fallback, screener, opts);

@@ -70,8 +70,6 @@ interface Prepared {
   targets: Record<HeadName, number>;
 }
 
-const rng = prng;
-
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i -= 1) {
@@ -117,7 +115,7 @@ function trainHeads(data: readonly Prepared[], o: TrainOptions, seed: number) {
     Float32Array
   >;
   const biasSq = Object.fromEntries(HEADS.map((name) => [name, 0])) as Record<HeadName, number>;
-  const random = rng(seed);
+  const random = prng(seed);
   let order = data.map((_, i) => i);
   for (let epoch = 0; epoch < o.epochs; epoch += 1) {
     order = shuffled(order, random);
@@ -360,7 +358,7 @@ export function trainModel(
   const log = o.progress ?? (() => {});
   log(`reading ${replies.length} replies`);
   const data = prepare(replies, rules, o.bits);
-  const random = rng(o.seed);
+  const random = prng(o.seed);
   const fold = shuffled(
     data.map((_, i) => i % o.folds),
     random,
