@@ -43,6 +43,7 @@ export async function classifyCommand(args: string[]): Promise<number> {
           band: r.band,
           risk: r.risk,
           concern: r.concern,
+          optout: r.intent === 'stop' ? 'optout' : r.optOutUnclear ? 'unclear' : null,
           matched: r.matched,
         }) + '\n',
       );

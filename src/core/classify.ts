@@ -7,6 +7,7 @@ import { stripQuotedReply } from './email-reply.ts';
 import { matchKeyword, type KeywordMatch } from './keywords.ts';
 import { foldText } from './normalize.ts';
 import { readRating } from './rating.ts';
+import { readRevocation } from './revocation.ts';
 import type { Band } from '../safety/bands.ts';
 import { screeningText } from '../safety/normalize.ts';
 import { screenChosen, type SafetyScreener } from '../safety/screen.ts';
@@ -46,6 +47,8 @@ export interface Reading {
   hour?: number;
   /** Locale of the keyword that matched, when one did. */
   locale?: string;
+  /** The reply may be asking to stop, but not clearly (core/revocation.ts): ask once. */
+  optOutUnclear?: boolean;
 }
 
 export interface ReadContext {
@@ -149,19 +152,34 @@ export function readReply(text: string, ctx: ReadContext): Reading {
       matched: [`keyword:${keyword.command}`, ...screen.matched],
     };
   }
+  // Revocation in any wording: "STOP. I didn't sign up for this", "quit texting me".
+  const revocation = readRevocation(ctx.channel === 'email' ? withoutSignOff(body) : body);
+  if (revocation.revocation === 'optout') {
+    return {
+      ...base,
+      intent: 'stop',
+      rating: null,
+      matched: [`optout:${revocation.rule}`, ...screen.matched],
+    };
+  }
+  const unclear =
+    revocation.revocation === 'unclear'
+      ? { optOutUnclear: true, matched: [`optout-unclear:${revocation.rule}`, ...screen.matched] }
+      : { matched: screen.matched };
   const rating = readRating(body);
   if (rating !== null) {
     return {
       ...base,
       intent: 'rating',
       rating: rating.value,
-      matched: [`rating:${rating.rule}`, ...screen.matched],
+      ...unclear,
+      matched: [`rating:${rating.rule}`, ...unclear.matched],
     };
   }
   return {
     ...base,
     intent: isQuestion(body) ? 'question' : 'text',
     rating: null,
-    matched: screen.matched,
+    ...unclear,
   };
 }
