@@ -13,6 +13,7 @@ import {
   settleStaleSending,
 } from '../src/flows/sweep.ts';
 import { programSummary } from '../src/flows/summary.ts';
+import { settleOptOutDeadlines } from '../src/flows/optout-queries.ts';
 
 interface CronEntry {
   name: string;
@@ -49,6 +50,8 @@ export const CRON_TABLE: CronEntry[] = [
   { name: 'pauses', expr: '15 * * * * *', run: (d) => endTimedPauses(d) },
   { name: 'expire-pending', expr: '0 */10 * * * *', run: (d) => expirePending(d) },
   { name: 'retention', expr: '0 17 3 * * *', run: (d) => purgeOldReplies(d) },
+  // Unclear opt-out replies nobody decided: settled before the 10-business-day limit.
+  { name: 'optout-deadlines', expr: '0 5 * * * *', run: (d) => settleOptOutDeadlines(d) },
   {
     name: 'daily-summary',
     expr: '0 0 8 * * *',

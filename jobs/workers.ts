@@ -1,9 +1,10 @@
 // BullMQ workers: thin, each job names a row and calls a flow. Errors decide retries: RetryLater
-// (the provider did not take the message) is retried with backoff; everything a retry cannot fix
-// is settled inside the flow.
-import { Worker, type Job } from 'bullmq';
+// (the provider did not take the message) is retried with backoff; SendLater (a program message
+// that would land in quiet hours) puts the job back, delayed to the end of them, without using an
+// attempt; everything a retry cannot fix is settled inside the flow.
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Deps } from '../src/deps.ts';
-import { deliver } from '../src/flows/deliver.ts';
+import { deliver, SendLater } from '../src/flows/deliver.ts';
 import { handleInbound } from '../src/flows/inbound.ts';
 import { redisConnection, type QueueName, type SendJob } from '../src/queues.ts';
 import { lanes } from './lanes.ts';
@@ -22,17 +23,28 @@ export function startWorkers(deps: Deps, opts: WorkerOptions): WorkerPool {
   const { config, log } = deps;
   const connection = redisConnection(config.redisUrl, true);
   const concurrency = opts.concurrency ?? config.sendConcurrency;
-  const sendProcessor = async (job: Job<SendJob>) => {
+  const sendProcessor = async (job: Job<SendJob>, token?: string) => {
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    return deliver(deps, job.data.messageId, { finalAttempt });
+    try {
+      return await deliver(deps, job.data.messageId, { finalAttempt });
+    } catch (err) {
+      if (!(err instanceof SendLater)) throw err;
+      // The same job (same id) waits in the delayed set until the quiet hours end; its row stays
+      // queued with that time as its dueAt, so the sweep rebuilds it if Redis loses it. BullMQ's
+      // delays run on the real clock, the program clock `speed` times faster (dev --speed).
+      const programMs = Math.max(0, err.until.getTime() - deps.clock.now().getTime());
+      await job.moveToDelayed(Date.now() + programMs / Math.max(1, config.programSpeed), token);
+      throw new DelayedError();
+    }
   };
   // Answers a person is waiting for go first within this process (jobs/lanes.ts).
   const lane = lanes();
-  const programProcessor = async (job: Job<SendJob>) => {
+  const programProcessor = async (job: Job<SendJob>, token?: string) => {
     await lane.yieldToUrgent();
-    return sendProcessor(job);
+    return sendProcessor(job, token);
   };
-  const priorityProcessor = (job: Job<SendJob>) => lane.urgent(() => sendProcessor(job));
+  const priorityProcessor = (job: Job<SendJob>, token?: string) =>
+    lane.urgent(() => sendProcessor(job, token));
   const workers: Worker[] = [];
   for (const name of opts.queues) {
     // Crash recovery: a worker that dies holds its jobs until their lock expires and a stalled

@@ -20,11 +20,30 @@ const DEV_VALUES = new Set([
   'change-me-admin-token',
 ]);
 
+// What people are told about the sender: in production each must be a real value, never these.
+const DEV_EMAIL_FROM = 'Steady <hello@example.com>';
+const DEV_POSTAL_ADDRESS = 'Steady, 100 Example Street, Washington, DC 20001, USA';
+const DEV_SUPPORT_CONTACT = 'help@example.com';
+
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour), e.g. 21:00');
+
+/** Quiet hours may be longer than the law's, never shorter: no program message before 08:00 or
+ * from 21:00 local, so the configured window must cover 21:00-08:00. It wraps midnight, and what
+ * it leaves open (end to start) lies within 08:00-21:00. Malformed values are the schema's. */
+function quietHoursChecks(raw: Record<string, string | undefined>): string[] {
+  const start = raw.QUIET_HOURS_START ?? '21:00';
+  const end = raw.QUIET_HOURS_END ?? '08:00';
+  if (!hhmm.safeParse(start).success || !hhmm.safeParse(end).success) return [];
+  const min = (v: string) => Number(v.slice(0, 2)) * 60 + Number(v.slice(3));
+  if (min(start) > min(end) && min(end) >= 8 * 60 && min(start) <= 21 * 60) return [];
+  return [
+    `QUIET_HOURS_START, QUIET_HOURS_END (got ${start}-${end}): quiet hours must cover at least 21:00-08:00 local time (no program messages before 08:00 or after 21:00): start at 21:00 or earlier, end at 08:00 or later`,
+  ];
+}
 
 const url = (protocols: string[]) =>
   z.string().refine(
@@ -36,6 +55,19 @@ const url = (protocols: string[]) =>
       }
     },
     `must be a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`,
+  );
+
+/** SUPPORT_CONTACT: where people ask for help or for their data; shown on the terms and privacy
+ * pages and in texts. A web address, an email address or a phone number. */
+const contact = z
+  .string()
+  .trim()
+  .refine(
+    (v) =>
+      /^https?:\/\/[^\s]+$/i.test(v) ||
+      /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v) ||
+      /^\+?[0-9][0-9 ().-]{5,20}[0-9]$/.test(v),
+    'must be a web address (https://...), an email address or a phone number',
   );
 
 const timezone = z.string().refine((tz) => {
@@ -106,6 +138,11 @@ const schema = z.object({
     .default('steady'),
   PORT: int(0, 65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
+  // Slow clients: how long a whole request may take to arrive, its headers, and an idle
+  // keep-alive connection, before the web server closes the socket.
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 600000).default(30000),
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 600000).default(10000),
+  HTTP_KEEPALIVE_TIMEOUT_MS: int(100, 600000).default(5000),
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   APP_SECRET: secretList.prefault(DEV_SECRET),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_ADMIN_TOKEN),
@@ -128,14 +165,19 @@ const schema = z.object({
   SMS_RATE_PER_SECOND: int(0, 100000).default(0),
   EMAIL_TRANSPORT: z.enum(['outbox', 'smtp']).optional(),
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
-  EMAIL_FROM: z.string().default('Steady <hello@example.com>'),
+  EMAIL_FROM: z.string().default(DEV_EMAIL_FROM),
   REPLY_DOMAIN: z
     .string()
     .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain name like reply.example.com')
     .default('reply.example.com'),
   BOUNCE_ADDRESS: z.string().email().optional(),
-  POSTAL_ADDRESS: z.string().default('Steady, 100 Example Street, Washington, DC 20001, USA'),
+  POSTAL_ADDRESS: z.string().default(DEV_POSTAL_ADDRESS),
+  SUPPORT_CONTACT: contact.default(DEV_SUPPORT_CONTACT),
   INBOUND_SMTP_PORT: int(0, 65535).default(2525),
+  // An SMTP connection silent this long is closed; connections at once, in all and per client.
+  INBOUND_SMTP_IDLE_TIMEOUT_MS: int(100, 3600000).default(60000),
+  INBOUND_SMTP_MAX_CONNECTIONS: int(2, 100000).default(100),
+  INBOUND_SMTP_MAX_CONNECTIONS_PER_CLIENT: int(1, 100000).default(10),
   INBOUND_EMAIL_SECRET: z.string().min(16).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PROGRAM: z.string().default('steady'),
@@ -181,10 +223,33 @@ function crossChecks(raw: Record<string, string | undefined>): string[] {
         'TWILIO_FROM: TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID is required when SMS_TRANSPORT=twilio',
       );
   }
+  out.push(...quietHoursChecks(raw));
   const email = raw.EMAIL_TRANSPORT ?? (raw.SMTP_URL ? 'smtp' : 'outbox');
   if (email === 'smtp' && !raw.SMTP_URL)
     out.push('SMTP_URL: is required when EMAIL_TRANSPORT=smtp');
-  if (raw.NODE_ENV === 'production') out.push(...productionSecrets(raw));
+  out.push(...limitChecks(raw));
+  if (raw.NODE_ENV === 'production') out.push(...productionSecrets(raw), ...productionPublic(raw));
+  return out;
+}
+
+/** Limits that only make sense in order: the headers arrive within the whole request's time,
+ * and one client can never take every SMTP connection. Values that do not parse are reported by
+ * the schema, not here. */
+function limitChecks(raw: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  const num = (name: string, fallback: number) => Number(raw[name] ?? fallback);
+  const headers = num('HTTP_HEADERS_TIMEOUT_MS', 10000);
+  const request = num('HTTP_REQUEST_TIMEOUT_MS', 30000);
+  if (headers > request)
+    out.push(
+      `HTTP_HEADERS_TIMEOUT_MS: must not be more than HTTP_REQUEST_TIMEOUT_MS (${headers} > ${request})`,
+    );
+  const perClient = num('INBOUND_SMTP_MAX_CONNECTIONS_PER_CLIENT', 10);
+  const all = num('INBOUND_SMTP_MAX_CONNECTIONS', 100);
+  if (perClient >= all)
+    out.push(
+      `INBOUND_SMTP_MAX_CONNECTIONS_PER_CLIENT: must be less than INBOUND_SMTP_MAX_CONNECTIONS (${perClient} >= ${all}), so one client cannot take every connection`,
+    );
   return out;
 }
 
@@ -237,6 +302,38 @@ function productionSecrets(raw: Record<string, string | undefined>): string[] {
   return out;
 }
 
+/** Placeholder text a copied example would leave in: "example.com", "Example Street", ... */
+const EXAMPLE = /\bexample\b/i;
+
+/** Production tells people who is writing to them, truthfully: the sender, the postal address in
+ * every email footer and the support contact on the terms and privacy pages are real values (not
+ * unset, not this file's defaults, not example placeholders), and the public address, in every
+ * link we send, is https. */
+function productionPublic(raw: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  const real = (name: string, why: string, devDefault: string) => {
+    const v = raw[name]?.trim();
+    if (!v) out.push(`${name}: must be set in production (${why})`);
+    else if (v === devDefault || EXAMPLE.test(v))
+      out.push(`${name} (got "${v}"): is a development default or an example; set the real value`);
+  };
+  real('EMAIL_FROM', 'the sender every email shows', DEV_EMAIL_FROM);
+  real('POSTAL_ADDRESS', 'the postal address every email footer carries', DEV_POSTAL_ADDRESS);
+  real(
+    'SUPPORT_CONTACT',
+    'the contact the terms and privacy pages and HELP give people',
+    DEV_SUPPORT_CONTACT,
+  );
+  const publicUrl = raw.PUBLIC_URL?.trim();
+  if (!publicUrl)
+    out.push('PUBLIC_URL: must be set in production, to the https address people and Twilio use');
+  else if (!/^https:\/\//i.test(publicUrl))
+    out.push(
+      'PUBLIC_URL: must start with https:// in production (links in every message carry it)',
+    );
+  return out;
+}
+
 export type Env = z.output<typeof schema>;
 
 export interface Config {
@@ -246,7 +343,14 @@ export interface Config {
   redisPrefix: string;
   port: number;
   host: string;
+  /** Slow-client limits of the web server (ms). */
+  http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number };
   publicUrl: string;
+  /** Where people ask for help or about their data (SUPPORT_CONTACT): a URL, email or phone. */
+  supportContact: string;
+  /** PUBLIC_URL + "/terms" and "/privacy": the pages made from messages/legal/. */
+  termsUrl: string;
+  privacyUrl: string;
   /** The key that signs (links, reply addresses, sessions) and keys hashes: APP_SECRET's first. */
   appSecret: string;
   /** Every APP_SECRET key, the signing one first: verification accepts any (rotation). */
@@ -269,6 +373,9 @@ export interface Config {
     bounceAddress: string;
     postalAddress: string;
     inboundSmtpPort: number;
+    inboundSmtpIdleTimeoutMs: number;
+    inboundSmtpMaxConnections: number;
+    inboundSmtpMaxConnectionsPerClient: number;
     inboundSecret?: string;
   };
   logLevel: Env['LOG_LEVEL'];
@@ -335,7 +442,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     redisPrefix: e.REDIS_PREFIX,
     port: e.PORT,
     host: e.HOST,
+    http: {
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEPALIVE_TIMEOUT_MS,
+    },
     publicUrl,
+    supportContact: e.SUPPORT_CONTACT,
+    termsUrl: `${publicUrl}/terms`,
+    privacyUrl: `${publicUrl}/privacy`,
     appSecret: e.APP_SECRET[0]!,
     appSecrets: e.APP_SECRET,
     adminToken: e.ADMIN_TOKEN,
@@ -358,6 +473,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       bounceAddress: e.BOUNCE_ADDRESS ?? `bounces@${e.REPLY_DOMAIN}`,
       postalAddress: e.POSTAL_ADDRESS,
       inboundSmtpPort: e.INBOUND_SMTP_PORT,
+      inboundSmtpIdleTimeoutMs: e.INBOUND_SMTP_IDLE_TIMEOUT_MS,
+      inboundSmtpMaxConnections: e.INBOUND_SMTP_MAX_CONNECTIONS,
+      inboundSmtpMaxConnectionsPerClient: e.INBOUND_SMTP_MAX_CONNECTIONS_PER_CLIENT,
       inboundSecret:
         e.INBOUND_EMAIL_SECRET ?? (e.NODE_ENV === 'production' ? undefined : e.APP_SECRET[0]),
     },

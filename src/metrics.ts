@@ -7,10 +7,14 @@ const counters = new Map<string, Map<string, number>>();
 const help: Record<string, string> = {
   steady_messages_sent_total: 'Messages accepted by a provider, by channel and kind.',
   steady_send_failures_total: 'Sends that failed, by channel and error code.',
+  steady_quiet_hours_deferrals_total:
+    'Program messages held back at send time because they would land in quiet hours, by channel and kind.',
   steady_safety_flags_total: 'Inbound messages flagged as disclosing danger.',
   steady_safety_bands_total: 'Inbound messages by safety band (act, ask, none).',
   steady_safety_asks_total: 'Worrying replies answered with the discreet check-in (band ask).',
   steady_safety_reader_total: 'Calls to the second safety reader, by outcome.',
+  steady_optout_queries_resolved_total:
+    'Unclear opt-out replies settled, by resolution (opted_out, kept) and by whom (operator, deadline).',
   steady_signup_cap_hits_total: 'Sign-ups or confirmations refused by an abuse cap.',
   steady_inbound_total: 'Inbound messages recorded, by channel.',
   steady_webhook_rejected_total: 'Webhook requests rejected (bad signature, bad input).',

@@ -1,7 +1,7 @@
 // Turns the raw files into Content, collecting every problem on the way.
 import { checkLocale } from './check-locale.ts';
 import { checkProgramFile } from './check-program.ts';
-import { checkKeywords, checkSafety } from './check-shared.ts';
+import { checkKeywords, checkLegal, checkSafety } from './check-shared.ts';
 import { Problems } from './errors.ts';
 import type { RawTree } from './read.ts';
 import type { Content, LocaleTexts, Program } from './types.ts';
@@ -19,6 +19,7 @@ export function buildContent(tree: RawTree): BuildResult {
   const p = new Problems();
   const keywords = checkKeywords(tree.keywords, `${tree.root}/keywords.yaml`, p);
   const safety = checkSafety(tree.safety, `${tree.root}/safety.yaml`, p);
+  const legal = checkLegal(tree.legal, tree.root, p);
 
   const programs: Record<string, Program> = {};
   if (tree.programs.length === 0)
@@ -53,7 +54,13 @@ export function buildContent(tree: RawTree): BuildResult {
   }
 
   const { errors, warnings } = p;
-  const partial: Content = { programs, keywords, safety: safety.rest, resources: safety.resources };
+  const partial: Content = {
+    programs,
+    keywords,
+    safety: safety.rest,
+    resources: safety.resources,
+    legal,
+  };
   if (errors.length > 0) return { partial, errors, warnings };
   return { content: partial, partial, errors, warnings };
 }

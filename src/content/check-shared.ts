@@ -1,9 +1,14 @@
-// Checks the files shared by all programs: keywords.yaml and safety.yaml (resources by country).
+// Checks the files shared by all programs: keywords.yaml, safety.yaml (resources by country) and
+// the legal pages (legal/terms.md, legal/privacy.md).
+import { placeholdersIn } from '../core/render.ts';
 import type { Problems } from './errors.ts';
+import { LEGAL_FILES, LEGAL_PLACEHOLDERS } from './keys.ts';
 import { parseWith, parseYaml } from './parse.ts';
 import type { RawFile } from './read.ts';
 import { keywordsFileSchema, safetyFileSchema } from './schema.ts';
-import type { KeywordSet, SafetyResources } from './types.ts';
+import type { KeywordSet, LegalTexts, SafetyResources } from './types.ts';
+
+type LegalFile = (typeof LEGAL_FILES)[number];
 
 export function checkKeywords(
   file: RawFile | undefined,
@@ -47,4 +52,41 @@ export function checkSafety(file: RawFile | undefined, path: string, p: Problems
     p.warn(path, 'resources: has no "default" entry for countries not listed');
   }
   return { resources, rest };
+}
+
+/** messages/legal/terms.md and privacy.md: present, with a body that starts with a heading, and
+ * only placeholders the page can fill from configuration. */
+export function checkLegal(
+  files: Partial<Record<LegalFile, RawFile>>,
+  root: string,
+  p: Problems,
+): LegalTexts {
+  const texts: LegalTexts = { terms: '', privacy: '' };
+  for (const name of LEGAL_FILES) {
+    const path = `${root}/legal/${name}.md`;
+    const file = files[name];
+    if (!file) {
+      p.error(path, `file is missing (the /${name} page is made from it; Markdown)`);
+      continue;
+    }
+    const text = file.text.replace(/^\uFEFF/, '').trim();
+    const shown = text.replace(/<!--[\s\S]*?-->/g, '').trim(); // comments are notes for editors
+    if (!shown) {
+      p.error(path, `is empty (the /${name} page is made from it)`);
+      continue;
+    }
+    if (!/^#\s+\S/.test(shown))
+      p.error(path, 'must start with a "# " heading (the page title people see first)');
+    for (const placeholder of placeholdersIn(text)) {
+      if (!LEGAL_PLACEHOLDERS.includes(placeholder))
+        p.error(
+          path,
+          `uses unknown placeholder {{${placeholder}}} (known: ${LEGAL_PLACEHOLDERS.join(', ')})`,
+        );
+    }
+    const leftover = text.replace(/\{\{\s*[A-Za-z][A-Za-z0-9_]*\s*\}\}/g, '');
+    if (/\{\{|\}\}/.test(leftover)) p.error(path, 'has a malformed placeholder (write {{name}})');
+    texts[name] = text;
+  }
+  return texts;
 }

@@ -1,9 +1,15 @@
 // `content check`: everything loadContent checks, plus what only shows once texts are filled
 // in: SMS segment counts with the real support lines of every country, lock-screen previews,
-// and emails that actually render.
-import { MissingPlaceholderError, renderEmail, renderSms } from '../core/render.ts';
+// and emails and legal pages that actually render.
+import { basename } from 'node:path';
+import {
+  MissingPlaceholderError,
+  renderEmail,
+  renderMarkdownPage,
+  renderSms,
+} from '../core/render.ts';
 import { smsSegments, type SmsSize } from '../core/segments.ts';
-import { EMAIL_SYSTEM_KEYS, LOCK_SCREEN_WORDS, SMS_SYSTEM_KEYS } from './keys.ts';
+import { EMAIL_SYSTEM_KEYS, LEGAL_FILES, LOCK_SCREEN_WORDS, SMS_SYSTEM_KEYS } from './keys.ts';
 import { inspectContent } from './load.ts';
 import type { Content, Program, SafetyResources } from './types.ts';
 import { programVars, resourceCategoryFor, resourcesFor } from './vars.ts';
@@ -23,6 +29,23 @@ const KEYED_SAMPLES = {
   days: 30,
   setting: 'time zone America/Indiana/Indianapolis',
   confirmUrl: 'https://steady.example.com/confirm/3q2-7wAbCdEfGhIjKlMnOpQrStUvWxYz0123456789',
+};
+
+/** Realistic values for what configuration fills in (SUPPORT_CONTACT, PUBLIC_URL + /terms, ...):
+ * long enough that an SMS sized with them is not longer for real. */
+const CONFIG_SAMPLES = {
+  supportContact: 'support@steady.example.com',
+  termsUrl: 'https://steady.example.com/terms',
+  privacyUrl: 'https://steady.example.com/privacy',
+};
+
+/** What the legal pages are filled with when checked (the real values come from config). */
+const LEGAL_SAMPLES = {
+  ...CONFIG_SAMPLES,
+  programName: 'Steady',
+  postalAddress: 'Steady, 100 Example Street, Washington, DC 20001, USA',
+  publicUrl: 'https://steady.example.com',
+  retentionDays: 90,
 };
 
 /** Used only to size texts when safety.yaml has no resources (the loader reports that). */
@@ -61,7 +84,7 @@ function checkProgram(
   out: CheckResult,
   rows: Row[],
 ): void {
-  const base = { ...programVars(program), name: '', ...KEYED_SAMPLES };
+  const base = { ...programVars(program), name: '', ...CONFIG_SAMPLES, ...KEYED_SAMPLES };
   const countries = [country, ...Object.keys(content.resources).filter((c) => c !== country)];
   const varsFor = (key: string, c: string) => {
     const entry = resourcesFor(content.resources, c) ?? SAMPLE_RESOURCES;
@@ -115,7 +138,9 @@ function checkProgram(
         const mail = renderEmail(tpl, varsFor(key, country), {
           programName: program.name,
           unsubscribeUrl: 'https://steady.example.com/unsubscribe/abc',
-          postalAddress: 'Steady, 100 Example Street, Washington, DC 20001, USA',
+          postalAddress: LEGAL_SAMPLES.postalAddress,
+          termsUrl: CONFIG_SAMPLES.termsUrl,
+          privacyUrl: CONFIG_SAMPLES.privacyUrl,
         });
         if (!mail.subject) out.errors.push(`${where}/email/${key}.md: the subject renders empty`);
       } catch (e) {
@@ -165,6 +190,17 @@ export async function checkContent(
   const rows: Row[] = [];
   for (const program of Object.values(built.partial.programs)) {
     checkProgram(built.partial, program, country, out, rows);
+  }
+  for (const name of LEGAL_FILES) {
+    const text = built.partial.legal[name];
+    if (!text) continue; // the loader reports it
+    try {
+      renderMarkdownPage(text, LEGAL_SAMPLES);
+    } catch (e) {
+      out.errors.push(
+        `${basename(dir)}/legal/${name}.md: cannot be rendered: ${(e as Error).message}`,
+      );
+    }
   }
   out.report = formatReport(rows);
   out.ok = out.errors.length === 0;

@@ -1,8 +1,10 @@
 // The message keys and placeholders the code relies on. Content may add texts, but these must
 // exist: the service sends them by key.
 
-/** System messages every locale must have as SMS. */
-export const SMS_SYSTEM_KEYS = [
+/** System messages an answer to a person's own message may send, on whichever channel their
+ * message came in (core/decide.ts and flows/enroll.ts): each must exist as SMS and as email, or a
+ * HELP or STOP by email would go unanswered. */
+export const REPLY_SYSTEM_KEYS = [
   'optin_confirm',
   'welcome',
   'help',
@@ -11,27 +13,31 @@ export const SMS_SYSTEM_KEYS = [
   'pause_confirm',
   'pause_days_confirm',
   'resume_confirm',
-  'how_to_join',
   'settings_confirm',
+  'optout_clarify',
   'ack_low',
   'ack_mid',
   'ack_high',
   'ack_text',
-  'checkin_reminder',
   'safety_check',
   'safety_abuse',
   'safety_self_harm',
+] as const;
+
+/** System messages every locale must have as SMS. */
+export const SMS_SYSTEM_KEYS = [
+  ...REPLY_SYSTEM_KEYS,
+  // Only a number we do not know gets this, and only SMS reaches us from strangers.
+  'how_to_join',
+  'checkin_reminder',
   'program_complete',
 ] as const;
 
 /** System messages every locale must have as email. */
 export const EMAIL_SYSTEM_KEYS = [
+  ...REPLY_SYSTEM_KEYS,
   'confirm_email',
-  'welcome',
   'checkin_reminder',
-  'safety_check',
-  'safety_abuse',
-  'safety_self_harm',
   'program_complete',
 ] as const;
 
@@ -51,6 +57,10 @@ export const GENERAL_PLACEHOLDERS = [
   'unsubscribeUrl',
   'resources',
   'emergency',
+  // From config: SUPPORT_CONTACT, and PUBLIC_URL + /terms, /privacy.
+  'supportContact',
+  'termsUrl',
+  'privacyUrl',
 ] as const;
 
 /** Placeholders that only make sense in one message: the sender fills them only there. */
@@ -66,6 +76,19 @@ export const EMAIL_ONLY_PLACEHOLDERS: readonly string[] = ['unsubscribeUrl', 'co
 export const KNOWN_PLACEHOLDERS: readonly string[] = [
   ...GENERAL_PLACEHOLDERS,
   ...Object.keys(KEYED_PLACEHOLDERS),
+];
+
+/** The legal pages (messages/legal/*.md) and the placeholders they may use, all filled from
+ * configuration when a page is served (src/http/legal-pages.ts). */
+export const LEGAL_FILES = ['terms', 'privacy'] as const;
+export const LEGAL_PLACEHOLDERS: readonly string[] = [
+  'programName',
+  'supportContact',
+  'postalAddress',
+  'publicUrl',
+  'termsUrl',
+  'privacyUrl',
+  'retentionDays',
 ];
 
 /** Words that must not appear in the lock-screen preview (first line) of an SMS. */

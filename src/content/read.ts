@@ -29,6 +29,8 @@ export interface RawTree {
   programs: RawProgram[];
   keywords?: RawFile;
   safety?: RawFile;
+  /** messages/legal/terms.md and privacy.md: the /terms and /privacy pages. */
+  legal: { terms?: RawFile; privacy?: RawFile };
 }
 
 /** Names of the folders (or files) in `path`, sorted; symbolic links are followed. */
@@ -74,5 +76,6 @@ export async function readTree(dir: string): Promise<RawTree> {
     programs,
     keywords: await file('keywords.yaml'),
     safety: await file('safety.yaml'),
+    legal: { terms: await file('legal', 'terms.md'), privacy: await file('legal', 'privacy.md') },
   };
 }

@@ -64,6 +64,14 @@ export interface SafetyResources {
   emergency: string;
 }
 
+/** The terms and privacy pages as the organisation wrote them: Markdown with placeholders
+ * ({{programName}}, {{supportContact}}, ...; see LEGAL_PLACEHOLDERS), filled from config when
+ * the page is served. */
+export interface LegalTexts {
+  terms: string;
+  privacy: string;
+}
+
 export interface Content {
   programs: Record<string, Program>;
   keywords: Record<string, KeywordSet>; // by locale: "en", "es"
@@ -71,4 +79,6 @@ export interface Content {
   safety: unknown;
   /** By ISO country code; "default" is used when a country has none. */
   resources: Record<string, SafetyResources>;
+  /** messages/legal/terms.md and privacy.md. */
+  legal: LegalTexts;
 }

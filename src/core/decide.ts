@@ -28,12 +28,16 @@ export interface ReplyContext {
   howToJoinSentRecently: boolean;
   /** Whether this number already got an opt-in confirmation in the last 24 hours. */
   optinSentRecently: boolean;
+  /** Whether this person already got the opt-out clarification in the last 24 hours. */
+  clarifySentRecently?: boolean;
 }
 
 export type Action =
   | { kind: 'join' } // create a pending subscriber and enrollment
+  | { kind: 'rejoin' } // a stopped person texted JOIN: pending again, until their own YES
   | { kind: 'confirm' } // consent confirmed: start (or restart) the program
   | { kind: 'optOut' }
+  | { kind: 'optOutQuery'; rule: string } // unclear: the operator queue decides
   | { kind: 'pause'; days: number | null }
   | { kind: 'resume' }
   | { kind: 'settings'; timezone?: string; hour?: number }
@@ -92,7 +96,13 @@ export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
   // review, and no hold: the person may be fine, and the program goes on.
   if (reading.band === 'ask') {
     for (const category of reading.concern) actions.push(flag(category, 'ask'));
-    if ((!known || known.status !== 'stopped') && !ctx.safetyCheckSentRecently)
+    // Someone who just asked us to stop gets the opt-out confirmation, not an invitation to reply
+    // SAFE: the flag still reaches an operator.
+    if (
+      (!known || known.status !== 'stopped') &&
+      !ctx.safetyCheckSentRecently &&
+      reading.intent !== 'stop'
+    )
       actions.push({ kind: 'send', template: 'safety_check', message: 'safety' });
   }
   // SAFE (offered by that check-in, but anyone may send it): the private support options.
@@ -136,6 +146,16 @@ export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
       if (known.status === 'pending' && reading.intent === 'join') {
         if (!ctx.optinSentRecently)
           actions.push({ kind: 'send', template: 'optin_confirm', message: 'system' });
+        return actions;
+      }
+      // After STOP only a clear yes brings someone back: START (or UNSTOP), or a new JOIN that
+      // asks again and waits for its own YES. A bare "yeah" or "sure" is not consent.
+      if (known.status === 'stopped' && reading.intent === 'yes') break;
+      if (known.status === 'stopped' && reading.intent === 'join') {
+        actions.push(
+          { kind: 'rejoin' },
+          { kind: 'send', template: 'optin_confirm', message: 'system' },
+        );
         return actions;
       }
       if (known.status === 'pending' || known.status === 'stopped' || known.status === 'expired') {
@@ -200,6 +220,14 @@ export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
       actions.push({ kind: 'send', template: 'how_to_join', message: 'system' });
     return actions;
   }
+  // Maybe asking to stop, maybe not ("I'm done", "how do I cancel?"): ask once, plainly, and let
+  // an operator decide. No cheerful acknowledgement on top.
+  const unclear = reading.optOutUnclear === true && known.status !== 'stopped';
+  if (unclear) {
+    actions.push({ kind: 'optOutQuery', rule: optOutRule(reading) });
+    if (!ctx.clarifySentRecently && !answeredSafety)
+      actions.push({ kind: 'send', template: 'optout_clarify', message: 'system' });
+  }
   if (known.status !== 'active' || !ctx.openCheckin) return actions; // recorded, nothing to answer
   const rating = reading.rating;
   actions.push({ kind: 'answerCheckin', checkinId: ctx.openCheckin.id, rating });
@@ -210,7 +238,12 @@ export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
       actions.push({ kind: 'addEarlyStep' });
   }
   // After a disclosure the safety message is the answer; a cheerful acknowledgement would jar.
-  if (!answeredSafety && reading.band === 'none')
+  if (!answeredSafety && !unclear && reading.band === 'none')
     actions.push({ kind: 'send', template: ack(rating), message: 'system' });
   return actions;
+}
+
+function optOutRule(reading: Reading): string {
+  const m = reading.matched.find((x) => x.startsWith('optout-unclear:'));
+  return m ? m.slice('optout-unclear:'.length) : 'unclear';
 }

@@ -58,6 +58,9 @@ export interface EmailOptions {
   unsubscribeUrl: string;
   postalAddress: string;
   programName: string;
+  /** The terms and privacy pages (PUBLIC_URL + /terms, /privacy), linked in every footer. */
+  termsUrl: string;
+  privacyUrl: string;
 }
 
 export interface RenderedEmail {
@@ -115,8 +118,37 @@ function markdownToHtml(md: string, vars: TemplateVars): string {
   );
 }
 
+// Web pages made from Markdown an organisation edits (the terms and privacy pages): plain HTML
+// for the page shell's styles. HTML comments are notes for editors and are dropped; any other raw
+// HTML in the file is shown as text, never run.
+const pageMarkdown = new Marked({
+  async: false,
+  gfm: true,
+  renderer: {
+    html({ text }: Tokens.HTML | Tokens.Tag): string {
+      const shown = text.replace(/<!--[\s\S]*?-->/g, '');
+      return shown.trim() ? escapeHtml(shown) : '';
+    },
+  },
+});
+
+/** Markdown for a web page, placeholders filled the way emails fill them: every value escaped and
+ * never read as Markdown. Throws MissingPlaceholderError for a placeholder without a value. */
+export function renderMarkdownPage(md: string, vars: TemplateVars): string {
+  const values: string[] = [];
+  const tokenized = fillPlaceholders(md, vars, (value) => {
+    values.push(value);
+    return `STEADYVALUE${values.length - 1}X`;
+  });
+  const html = pageMarkdown.parse(tokenized) as string;
+  return html.replace(/STEADYVALUE(\d+)X/g, (_all, i: string) =>
+    escapeHtml(values[Number(i)] ?? ''),
+  );
+}
+
 /** A multipart email: subject, plain text and inline-styled HTML, each with a greeting only
- * when the first name is known, and a footer with the postal address and unsubscribe link. */
+ * when the first name is known, and a footer with the postal address and the unsubscribe, terms
+ * and privacy links. */
 export function renderEmail(
   tpl: EmailTemplate,
   vars: TemplateVars,
@@ -135,15 +167,19 @@ export function renderEmail(
   const greetingText = firstName ? `Hi ${firstName},\n\n` : '';
   const footerText =
     `--\nYou are getting this because you signed up for ${opts.programName}.\n` +
-    `Unsubscribe: ${opts.unsubscribeUrl}\n${opts.postalAddress}`;
+    `Unsubscribe: ${opts.unsubscribeUrl}\n` +
+    `Terms: ${opts.termsUrl}\nPrivacy: ${opts.privacyUrl}\n${opts.postalAddress}`;
   // Markdown marks are removed before values go in, so a value is never altered.
   const text = `${greetingText}${fillPlaceholders(markdownToText(tpl.markdown), all)}\n\n${footerText}\n`;
 
   const greetingHtml = firstName ? `<p style="${P_STYLE}">Hi ${escapeHtml(firstName)},</p>\n` : '';
+  const footerLink = (url: string, label: string) =>
+    `<a href="${escapeHtml(url)}" style="color:#666666;text-decoration:underline">${label}</a>`;
   const footerHtml =
     `<p style="${FOOTER_STYLE}">You are getting this because you signed up for ` +
-    `${escapeHtml(opts.programName)}. <a href="${escapeHtml(opts.unsubscribeUrl)}" ` +
-    `style="color:#666666;text-decoration:underline">Unsubscribe</a><br>\n` +
+    `${escapeHtml(opts.programName)}. ${footerLink(opts.unsubscribeUrl, 'Unsubscribe')}` +
+    ` &middot; ${footerLink(opts.termsUrl, 'Terms')}` +
+    ` &middot; ${footerLink(opts.privacyUrl, 'Privacy')}<br>\n` +
     `${escapeHtml(opts.postalAddress)}</p>`;
   const html =
     `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n` +

@@ -52,6 +52,23 @@ export function outOfQuietHours(local: DateTime, quiet: QuietHours): DateTime {
   return end;
 }
 
+/**
+ * Quiet hours checked at the moment of sending: null when `now` is outside the subscriber's quiet
+ * hours (send now), otherwise the first instant after them (08:00 local by default), the same end
+ * the scheduler moves a claimed step to. A zone luxon cannot read is judged in `fallbackZone`.
+ */
+export function quietUntil(
+  now: Date,
+  timezone: string,
+  quiet: QuietHours,
+  fallbackZone = 'UTC',
+): Date | null {
+  let local = DateTime.fromJSDate(now, { zone: timezone });
+  if (!local.isValid) local = DateTime.fromJSDate(now, { zone: fallbackZone });
+  if (!inQuietHours(local, quiet)) return null;
+  return outOfQuietHours(local, quiet).toJSDate();
+}
+
 /** Local start day (YYYY-MM-DD) of an instant in a zone. */
 export function localDay(at: Date, timezone: string): string {
   return DateTime.fromJSDate(at, { zone: timezone }).toISODate() ?? '';

@@ -1,6 +1,7 @@
-// Double opt-in: the link in the confirmation email starts the program, once. The subscriber row
-// is locked while deciding, so a double click (or a mail scanner racing the person) cannot send
-// the welcome twice.
+// Double opt-in: the link in the confirmation email leads to a page with a button, and the button
+// (a POST) starts the program, once. Opening the link never confirms, because mail scanners and
+// link previews open links on their own. The subscriber row is locked while deciding, so a double
+// click cannot send the welcome twice.
 import type { Deps } from '../deps.ts';
 import type { Evidence } from '../flows/consent.ts';
 import { CONFIRM_TTL_MS, startEnrollment } from '../flows/enroll.ts';
@@ -23,6 +24,29 @@ function issuedAt(token: string): Date | null {
   } catch {
     return null;
   }
+}
+
+/** What pressing the button would do, without doing it (for the page a GET shows): `ready` when
+ * it would confirm, else the outcome it would have. */
+export async function confirmState(
+  deps: Pick<Deps, 'db' | 'clock' | 'config'>,
+  token: string,
+): Promise<Exclude<ConfirmOutcome, 'confirmed'> | 'ready'> {
+  const check = verifyToken(deps.config.appSecrets, 'confirm', token, deps.clock.now());
+  if (!check.ok) return check.reason === 'expired' ? 'expired' : 'invalid';
+  const sub = await deps.db.subscriber.findUnique({
+    where: { id: check.subject },
+    select: { status: true },
+  });
+  if (!sub) return 'invalid';
+  const sent = issuedAt(token);
+  const lastOptOut = await deps.db.consentEvent.findFirst({
+    where: { subscriberId: check.subject, kind: 'opt_out' },
+    orderBy: { at: 'desc' },
+    select: { at: true },
+  });
+  if (lastOptOut && (!sent || lastOptOut.at >= sent)) return 'superseded';
+  return sub.status === 'active' ? 'already' : 'ready';
 }
 
 export async function confirmSubscription(

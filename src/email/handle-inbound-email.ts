@@ -5,6 +5,7 @@
 // (bounces, complaints) go to bounces.ts.
 import { createHash } from 'node:crypto';
 import { maskEmail } from '../channels/mask.ts';
+import { hasControlChars } from '../core/control-chars.ts';
 import type { Deps } from '../deps.ts';
 import { normalizeEmail } from '../flows/enroll.ts';
 import { recordInbound } from '../flows/inbound.ts';
@@ -39,10 +40,40 @@ const MAX_RECIPIENTS = 5;
 const MAX_TEXT = 50_000;
 const UNSUBSCRIBE_SUBJECT = /\bunsubscribe-([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)/;
 
+/** Mail that can never be taken, however often it is sent: the SMTP listener answers 554 and the
+ * webhook 400, so the sender stops retrying (a temporary failure would bring it back for days). */
+export class InvalidInboundEmail extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidInboundEmail';
+  }
+}
+
+/**
+ * Why a mail is bad input, or null: a control character in a field we store or match on
+ * (PostgreSQL cannot store NUL, and no address, subject or Message-ID has a use for the others;
+ * the text may have line breaks and tabs). Both doors check it: the SMTP listener before it
+ * answers DATA, the webhook before it answers 200.
+ */
+export function inboundEmailProblem(mail: InboundEmail): string | null {
+  const lines: [string, string | null][] = [
+    ['the From address', mail.from],
+    ['the Subject', mail.subject],
+    ['the Message-ID', mail.messageId],
+    ...mail.recipients.map((r): [string, string] => ['a recipient address', r]),
+  ];
+  for (const [name, value] of lines)
+    if (value && hasControlChars(value, 'line')) return `${name} contains a control character`;
+  if (hasControlChars(mail.text, 'text')) return 'the text contains a control character';
+  return null;
+}
+
 export async function handleInboundEmail(
   deps: HandleDeps,
   mail: InboundEmail,
 ): Promise<InboundEmailOutcome[]> {
+  const problem = inboundEmailProblem(mail);
+  if (problem) throw new InvalidInboundEmail(problem);
   const providerId = providerIdOf(mail);
   if (mail.raw && looksLikeReport(mail.raw)) {
     const report = readReport(mail.raw);

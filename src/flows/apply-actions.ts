@@ -19,6 +19,9 @@ import { encryptText } from '../security/crypto.ts';
 
 type Tx = Prisma.TransactionClient;
 
+/** How long an opt-out confirmation waits behind the safety message sent for the same reply. */
+const SAFETY_FIRST_MS = 3000;
+
 export interface ApplyInput {
   message: Message;
   subscriber: Subscriber | null;
@@ -40,6 +43,7 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
   const { db, config, program, log } = deps;
   const { message: m, reading, actions, now } = input;
   const channel = m.channel;
+  const answersSafety = actions.some((a) => a.kind === 'send' && a.message === 'safety');
   const result = await db.$transaction(async (tx) => {
     const taken = await tx.message.updateMany({
       where: { id: m.id, processedAt: null },
@@ -103,6 +107,32 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
           await recordConsent(tx, sub.id, channel, 'opt_in', evidence, now);
           break;
         }
+        case 'rejoin':
+          // Stopped, and texted JOIN: pending again. Only their own YES to the opt-in text that
+          // goes with this brings the program back (decide.ts), as after a first JOIN.
+          if (sub && sub.status === 'stopped') {
+            sub = await tx.subscriber.update({
+              where: { id: sub.id },
+              data: { status: 'pending' },
+            });
+            await recordConsent(tx, sub.id, channel, 'opt_in', evidence, now);
+          }
+          break;
+        case 'optOutQuery':
+          if (sub)
+            await tx.optOutQuery.createMany({
+              data: [
+                {
+                  subscriberId: sub.id,
+                  messageId: m.id,
+                  channel,
+                  rule: a.rule,
+                  createdAt: now,
+                },
+              ],
+              skipDuplicates: true,
+            });
+          break;
         case 'confirm':
           if (sub) sends.push(...(await startEnrollment(tx, deps, sub.id, evidence, now, channel)));
           break;
@@ -205,6 +235,11 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
               template: a.template,
               vars: a.vars,
               lane: 'priority',
+              // A reply that discloses danger and says stop: the safety message first, then
+              // the confirmation a moment later (both on the priority lane, run in parallel).
+              ...(a.template === 'stop_confirm' && answersSafety
+                ? { dueAt: new Date(now.getTime() + SAFETY_FIRST_MS) }
+                : {}),
               // One answer of each kind per inbound message, however often the job is retried.
               dedupeKey: `re-${m.id}-${a.template}`,
             },

@@ -54,6 +54,9 @@ function vars(
     emergency: res.emergency,
     confirmUrl: '',
     unsubscribeUrl: unsubscribeUrl(config, input.subscriber.id),
+    supportContact: config.supportContact,
+    termsUrl: config.termsUrl,
+    privacyUrl: config.privacyUrl,
     days: '',
     setting: '',
     ...own,
@@ -102,6 +105,8 @@ export function composeEmail(
     unsubscribeUrl: v.unsubscribeUrl ?? '',
     postalAddress: config.email.postalAddress,
     programName: program.name,
+    termsUrl: config.termsUrl,
+    privacyUrl: config.privacyUrl,
   });
   const token = v.unsubscribeUrl?.split('/').pop() ?? '';
   return {

@@ -25,15 +25,22 @@ export async function recordOptOut(
     where: { subscriberId, state: { notIn: ['stopped', 'completed'] } },
     data: { state: 'stopped', nextRunAt: null },
   });
-  // Nothing already queued goes out after a STOP (the send worker re-checks too).
+  // Nothing already queued goes out after a STOP (the send worker re-checks too), except the
+  // confirmation and the safety message answering this same reply ("he hit me. stop texting"):
+  // it was written in this transaction, and the person gets it before the confirmation.
   await tx.message.updateMany({
     where: {
       subscriberId,
       direction: 'out',
       status: { in: ['pending', 'queued'] },
-      NOT: { template: 'stop_confirm' },
+      NOT: [{ template: 'stop_confirm' }, { kind: 'safety', createdAt: { gte: now } }],
     },
     data: { status: 'suppressed', error: 'opted_out' },
+  });
+  // Replies that only may have asked to stop are settled by this one.
+  await tx.optOutQuery.updateMany({
+    where: { subscriberId, resolvedAt: null },
+    data: { resolution: 'opted_out', resolvedAt: now, resolvedBy: `stop:${evidence.source}` },
   });
   if (sub.status === 'stopped') return false;
   await tx.subscriber.update({ where: { id: subscriberId }, data: { status: 'stopped' } });

@@ -1,5 +1,7 @@
 // Sends one message. Right before calling the provider it re-reads consent and enrollment state:
-// a stopped, paused or erased person gets nothing and the message is marked suppressed.
+// a stopped, paused or erased person gets nothing and the message is marked suppressed. It also
+// re-checks quiet hours: a program message that would land in them (a backlog, the rate limit or a
+// retry brought it past 21:00 local) stays queued until they end (SendLater).
 //
 // Delivery semantics: the row moves queued -> sending before the provider call (a conditional
 // update, so two workers never both send it). If the process dies during the call the row stays
@@ -15,6 +17,9 @@ import { recordOptOut } from './consent.ts';
 import { metrics } from '../metrics.ts';
 import { isSuppressed } from './erase.ts';
 import { findStep } from '../core/program.ts';
+import { isValidTimezone, localDay, quietUntil } from '../core/schedule.ts';
+import type { Db } from '../db/client.ts';
+import { coalesce } from './coalesce.ts';
 import { deliveryStore, type DeliveryRow, type SentRecord } from './delivery-store.ts';
 import { below, RETRY_FROM } from '../core/message-status.ts';
 
@@ -46,6 +51,19 @@ export class RetryLater extends Error {
   }
 }
 
+/**
+ * A program message must not go out in the subscriber's quiet hours, whenever the worker gets to
+ * it: `until` is when it may (the end of the quiet hours in their zone). The row stays `queued`
+ * with its `dueAt` moved there, so the sweep re-queues it only from then on; the worker puts the
+ * job back in the delayed set for that time.
+ */
+export class SendLater extends Error {
+  constructor(public readonly until: Date) {
+    super(`quiet hours: send at ${until.toISOString()}`);
+    this.name = 'SendLater';
+  }
+}
+
 type Loaded = DeliveryRow;
 
 /** The message with its subscriber and enrollment state (one statement for many jobs at once). */
@@ -55,6 +73,66 @@ function load(deps: Pick<Deps, 'db'>, id: string): Promise<Loaded | null> {
 
 /** What may be sent to a number we do not know, in answer to their message. */
 const STRANGER_ALLOWED = new Set(['how_to_join', 'help', 'safety_abuse', 'safety_self_harm']);
+
+/**
+ * Program messages keep to quiet hours: the program's steps (nudges and check-ins), and the sends
+ * the scheduler and the sweep make on the program lane (the check-in reminder, the closing
+ * message). Safety messages and answers to a person's own message (STOP, HELP, confirmations,
+ * acknowledgements: all on the priority lane) go out at once.
+ */
+export function heldByQuietHours(m: Pick<Loaded, 'kind' | 'lane' | 'template'>): boolean {
+  if (m.kind === 'safety' || AT_LEAST_ONCE_TEMPLATES.has(m.template ?? '')) return false;
+  if (ALWAYS_ALLOWED.has(m.template ?? '')) return false;
+  if (m.kind === 'nudge' || m.kind === 'checkin') return true;
+  return m.kind === 'system' && m.lane !== 'priority';
+}
+
+/** Subscribers' time zones for the quiet-hours check, one statement for the jobs run at once. */
+const zoneLookups = new WeakMap<Db, (id: string) => Promise<string | null>>();
+function timezoneOf(db: Db, subscriberId: string): Promise<string | null> {
+  let lookup = zoneLookups.get(db);
+  if (!lookup) {
+    lookup = coalesce(async (ids: string[]) => {
+      const rows = await db.$queryRaw<{ id: string; timezone: string }[]>`
+        SELECT id, timezone FROM subscribers WHERE id = ANY(${ids}::uuid[])`;
+      const byId = new Map(rows.map((r) => [r.id, r.timezone]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
+    zoneLookups.set(db, lookup);
+  }
+  return lookup(subscriberId);
+}
+
+/**
+ * Holds a program message for quiet hours: its row stays queued and its `dueAt` moves to `until`.
+ * A program step held to the next local day counts as that day's program message, so the next
+ * step is not sent the same day (at most one a day). False when the row is no longer waiting.
+ */
+async function holdForQuietHours(
+  deps: Pick<Deps, 'db' | 'log'>,
+  m: Loaded,
+  until: Date,
+  timezone: string,
+): Promise<boolean> {
+  const held = await deps.db.message.updateMany({
+    where: { id: m.id, status: { in: below('sending') } },
+    data: { dueAt: until },
+  });
+  if (!held.count) return false;
+  const day = localDay(until, timezone);
+  if (day && m.enrollmentId && m.step && (m.kind === 'nudge' || m.kind === 'checkin')) {
+    await deps.db.enrollment.updateMany({
+      where: { id: m.enrollmentId, OR: [{ lastSentDay: null }, { lastSentDay: { lt: day } }] },
+      data: { lastSentDay: day },
+    });
+  }
+  metrics.inc('steady_quiet_hours_deferrals_total', { channel: m.channel, kind: m.kind });
+  deps.log.info(
+    { messageId: m.id, channel: m.channel, kind: m.kind, template: m.template, until },
+    'program message held: quiet hours',
+  );
+  return true;
+}
 
 async function suppressionReason(
   deps: Pick<Deps, 'db' | 'config'>,
@@ -67,6 +145,9 @@ async function suppressionReason(
     return (await isSuppressed(deps, m.toAddr)) ? 'erased' : null;
   }
   if (ALWAYS_ALLOWED.has(t)) return null;
+  // A safety message still queued for a stopped person answers the reply that also said stop
+  // (recordOptOut suppressed every older one): it goes, ahead of the confirmation.
+  if (s.status === 'stopped' && m.kind === 'safety') return null;
   if (s.status === 'stopped') return 'stopped';
   if (s.status === 'expired') return 'expired';
   if (s.status === 'pending' && !ALLOWED_WHILE_PENDING.has(t) && m.kind !== 'safety')
@@ -95,6 +176,17 @@ export async function deliver(
     });
     log.info({ messageId: m.id, reason }, 'send suppressed');
     return 'suppressed';
+  }
+  // Quiet hours, judged now in the subscriber's zone (as the scheduler judges a claim): the step
+  // was claimed outside them, but the send may come later.
+  if (m.subscriber && heldByQuietHours(m)) {
+    const stored = await timezoneOf(db, m.subscriber.id);
+    const zone = stored && isValidTimezone(stored) ? stored : deps.config.defaultTimezone;
+    const until = quietUntil(clock.now(), zone, deps.config.quietHours);
+    if (until) {
+      if (!(await holdForQuietHours(deps, m, until, zone))) return 'skipped';
+      throw new SendLater(until);
+    }
   }
   const sub = m.subscriber ?? {
     id: 'stranger',

@@ -134,7 +134,7 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
     db.message.findMany({
       where: {
         direction: 'out',
-        template: { in: ['how_to_join', 'optin_confirm'] },
+        template: { in: ['how_to_join', 'optin_confirm', 'optout_clarify'] },
         createdAt: { gte: since },
         ...(sub ? { subscriberId: sub.id } : { toAddr: m.fromAddr }),
       },
@@ -173,6 +173,7 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
     recentConcern: [...new Set(recentAsks.map((f) => f.category))],
     howToJoinSentRecently: recentSystem.some((r) => r.template === 'how_to_join'),
     optinSentRecently: recentSystem.some((r) => r.template === 'optin_confirm'),
+    clarifySentRecently: recentSystem.some((r) => r.template === 'optout_clarify'),
   };
   const actions = decideReply(ctx, reading);
   return applyActions(deps, {

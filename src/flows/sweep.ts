@@ -73,6 +73,8 @@ export async function requeueLost(
       direction: 'out',
       status: 'queued',
       updatedAt: { lt: stale },
+      // Not before its time: a check-in reminder waiting out quiet hours, or a program message
+      // the worker held at send time for quiet hours (deliver.ts moved its dueAt to their end).
       AND: [{ OR: [{ dueAt: null }, { dueAt: { lte: now } }] }, ownMessages(deps)],
     },
     select: { id: true, channel: true, lane: true },

@@ -1,14 +1,21 @@
 // The operator's JSON API under /admin/api, bearer ADMIN_TOKEN. Lookups are exact matches on a
 // phone number or an address; answers never include reply text (the console reveals it one
 // message at a time, and logs that it did). Every request with credentials counts as a guess at
-// ADMIN_TOKEN until it proves right (guess-limit.ts, shared with the sign-in form).
+// ADMIN_TOKEN until it proves right (guess-limit.ts, shared with the sign-in form). Every answer
+// with a person's contact details leaves an audit event (read-audit.ts), as every action does.
 import type { FastifyInstance } from 'fastify';
 import { checkPhone } from '../core/phone.ts';
 import type { Deps } from '../deps.ts';
 import { normalizeEmail } from '../flows/enroll.ts';
 import { operatorAction, OperatorActionError, type OperatorActionName } from '../flows/operator.ts';
+import {
+  listOptOutQueries,
+  OptOutQueryError,
+  resolveOptOutQuery,
+} from '../flows/optout-queries.ts';
 import { safeEqual } from '../security/crypto.ts';
 import { countGuess } from './admin/guess-limit.ts';
+import { API_ACTOR, auditContactRead } from './admin/read-audit.ts';
 import { clientId } from './rate-limit.ts';
 
 export function bearerOk(deps: Pick<Deps, 'config'>, header: string | undefined): boolean {
@@ -81,7 +88,7 @@ export async function adminApi(app: FastifyInstance, deps: Deps): Promise<void> 
         .send({ error: 'unauthorized', message: 'Send Authorization: Bearer <ADMIN_TOKEN>' });
     // A request without credentials guesses nothing: a plain 401, not counted.
     if (!req.headers.authorization) return unauthorized();
-    const attempt = await countGuess(deps, req.ip);
+    const attempt = await countGuess(deps, req.ip, 'api');
     if (attempt.refused) {
       deps.log.warn({ client: clientId(deps, req.ip) }, 'admin API rate limit reached');
       return reply
@@ -120,7 +127,13 @@ export async function adminApi(app: FastifyInstance, deps: Deps): Promise<void> 
       return reply
         .code(404)
         .send({ error: 'not_found', message: 'No subscriber with that contact' });
-    return subscriberView(deps, s.id);
+    const view = await subscriberView(deps, s.id);
+    if (!view)
+      return reply
+        .code(404)
+        .send({ error: 'not_found', message: 'No subscriber with that contact' });
+    await auditContactRead(deps, req, { actor: API_ACTOR, subscriberId: view.id });
+    return view;
   });
 
   app.get('/subscribers/:id', async (req, reply) => {
@@ -128,6 +141,7 @@ export async function adminApi(app: FastifyInstance, deps: Deps): Promise<void> 
     const view = /^[0-9a-f-]{36}$/.test(id) ? await subscriberView(deps, id) : null;
     if (!view)
       return reply.code(404).send({ error: 'not_found', message: 'No subscriber with that id' });
+    await auditContactRead(deps, req, { actor: API_ACTOR, subscriberId: view.id });
     return view;
   });
 
@@ -138,10 +152,36 @@ export async function adminApi(app: FastifyInstance, deps: Deps): Promise<void> 
         .code(404)
         .send({ error: 'unknown_action', message: 'Actions: pause, resume, stop, clear-hold' });
     try {
-      const r = await operatorAction(deps, id, action as OperatorActionName, { actor: 'api' });
+      const r = await operatorAction(deps, id, action as OperatorActionName, { actor: API_ACTOR });
       return { ok: true, ...r };
     } catch (err) {
       if (err instanceof OperatorActionError)
+        return reply.code(err.status).send({ error: err.code, message: err.message });
+      throw err;
+    }
+  });
+
+  // Replies that may have asked to stop (flows/optout-queries.ts): ids, ages and deadlines only.
+  app.get('/optout-queries', async (req) => {
+    const open = (req.query as { status?: string }).status !== 'settled';
+    const rows = await listOptOutQueries(deps, { open });
+    return {
+      queries: rows.map(({ subscriber, ...q }) => ({ ...q, subscriberStatus: subscriber.status })),
+    };
+  });
+
+  app.post('/optout-queries/:id', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const resolution = (req.body as { resolution?: unknown } | undefined)?.resolution;
+    if (resolution !== 'opted_out' && resolution !== 'kept')
+      return reply.code(400).send({
+        error: 'bad_resolution',
+        message: 'Send {"resolution": "opted_out"} or {"resolution": "kept"}',
+      });
+    try {
+      return { ok: true, ...(await resolveOptOutQuery(deps, id, resolution, API_ACTOR)) };
+    } catch (err) {
+      if (err instanceof OptOutQueryError)
         return reply.code(err.status).send({ error: err.code, message: err.message });
       throw err;
     }

@@ -6,6 +6,7 @@ import { metrics } from '../metrics.ts';
 import { QUEUE_NAMES } from '../queues.ts';
 import { adminApi } from './admin-api.ts';
 import { devRoutes } from './dev-routes.ts';
+import { rejectControlChars } from './input.ts';
 import { securityHeaders } from './security.ts';
 import { twilioRoutes } from './twilio-routes.ts';
 
@@ -17,15 +18,32 @@ export interface AppOptions {
 }
 
 export async function buildApp(deps: Deps, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs } = deps.config.http;
   const app = Fastify({
     logger: false,
     bodyLimit: 256 * 1024,
+    // Slow clients: a request that promises a body and never sends it, or headers sent a byte at
+    // a time, would otherwise hold its socket for good (Fastify's default request timeout is
+    // none). Node checks these every connectionsCheckingInterval (30 s by default, which would
+    // stretch a 10 s limit to 40 s), so the check runs at a fraction of the shorter limit.
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(
+        50,
+        Math.min(1000, Math.floor(Math.min(headersTimeoutMs, requestTimeoutMs) / 4)),
+      ),
+    },
     // Only behind a known number of proxies is X-Forwarded-For believed (rate limits use the
     // client address; anyone can write that header when connecting directly).
     trustProxy: (_address: string, hop: number) => hop < deps.config.trustProxy,
     routerOptions: { maxParamLength: 600 },
   });
   securityHeaders(app);
+  // Before any route: every route's path, query and parsed body are checked for control bytes.
+  rejectControlChars(app);
   await app.register(formbody, { bodyLimit: 64 * 1024 });
 
   app.setErrorHandler(

@@ -7,6 +7,7 @@ export const PHONE_CSS = `<style>
 .phone{max-width:24rem;margin:1rem auto;border:1px solid #98a2b3;border-radius:24px;background:#fff;overflow:hidden;display:flex;flex-direction:column;height:min(34rem,70vh)}
 .bar{background:#f2f4f7;padding:.6rem 1rem;display:flex;justify-content:space-between;border-bottom:1px solid #e4e7ec}.bar .who{font-weight:700}.bar .num{color:#4b5563}
 .thread{list-style:none;margin:0;padding:.75rem;overflow-y:auto;flex:1;display:flex;flex-direction:column;gap:.4rem}
+.thread:focus-visible{outline-offset:-3px}
 .msg{max-width:82%;padding:.5rem .75rem;border-radius:18px}.msg p{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}
 .msg time{display:block;font-size:.75rem;margin-top:.15rem}
 .msg.them{align-self:flex-start;background:#e9ecf1;color:#1d2330;border-bottom-left-radius:4px}.msg.them time{color:#4b5563}
@@ -23,6 +24,7 @@ export const PHONE_SCRIPT = `<script>
   var digits = raw.replace(/\\D/g, '');
   var number = raw.trim().charAt(0) === '+' ? '+' + digits : digits.length === 10 ? '+1' + digits : '+' + digits;
   var thread = document.getElementById('thread');
+  var sender = thread.getAttribute('data-sender') || 'Steady';
   var text = document.getElementById('text');
   var statusLine = document.getElementById('status');
   var key = 'devphone:' + number;
@@ -33,27 +35,38 @@ export const PHONE_SCRIPT = `<script>
   function typed() { try { return JSON.parse(sessionStorage.getItem(key) || '[]'); } catch (e) { return []; } }
   function remember(m) { var t = typed(); t.push(m); sessionStorage.setItem(key, JSON.stringify(t.slice(-200))); }
 
+  function namedFirst(words, name) {
+    return words.slice(0, name.length).toLowerCase() === name.toLowerCase() && !/\\w/.test(words.charAt(name.length));
+  }
+
   function bubble(m) {
     if (seen[m.id]) return;
     seen[m.id] = true;
     var li = document.createElement('li');
     li.className = 'msg ' + m.dir;
     li.setAttribute('data-at', m.at);
-    var who = document.createElement('span');
-    who.className = 'sr-only';
-    who.textContent = m.dir === 'me' ? 'You: ' : 'Steady: ';
     var p = document.createElement('p');
-    p.appendChild(who);
+    // Said, not shown, who wrote it. Steady's texts already start with its name ("Steady: ...",
+    // "Steady help: ..."): then the text alone says so, and the live region names it once.
+    if (m.dir === 'me' || !namedFirst(m.text, sender)) {
+      var who = document.createElement('span');
+      who.className = 'sr-only';
+      who.textContent = (m.dir === 'me' ? 'You' : sender) + ': ';
+      p.appendChild(who);
+    }
     p.appendChild(document.createTextNode(m.text));
     var t = document.createElement('time');
     t.dateTime = m.at;
     t.textContent = new Date(m.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
     li.appendChild(p);
     li.appendChild(t);
+    // Follow new messages only from the end of the thread (or after sending): someone who has
+    // scrolled back to read, with the keyboard or otherwise, is not pulled away from it.
+    var atEnd = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 40;
     var kids = thread.children, i = kids.length;
     while (i > 0 && kids[i - 1].getAttribute('data-at') > m.at) i--;
     thread.insertBefore(li, kids[i] || null);
-    thread.scrollTop = thread.scrollHeight;
+    if (atEnd || m.dir === 'me') thread.scrollTop = thread.scrollHeight;
   }
 
   function poll() {

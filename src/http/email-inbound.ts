@@ -10,12 +10,15 @@
 // INBOUND_EMAIL_SECRET (defaults to APP_SECRET outside production). Missing or wrong: 401.
 // Answers 200 {"ok":true} once accepted, also when the mail is dropped (forged or unknown
 // reply address, another sender): the provider must not retry those, and learns nothing.
+// A field holding a control character (a NUL Message-ID, say) is refused with 400: the same body
+// can never be taken, so a provider must not retry it (a 5xx would have it try for days).
 // Bounces and complaints come through the provider's own events, or the SMTP listener.
 import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import addressparser from 'nodemailer/lib/addressparser';
 import type { Deps } from '../deps.ts';
-import { handleInboundEmail } from '../email/handle-inbound-email.ts';
+import { findControlChars } from '../core/control-chars.ts';
+import { handleInboundEmail, InvalidInboundEmail } from '../email/handle-inbound-email.ts';
 import { metrics } from '../metrics.ts';
 import { safeEqual } from '../security/crypto.ts';
 import { ipLimit } from './ip-limit.ts';
@@ -77,6 +80,19 @@ export async function emailInboundWebhook(app: FastifyInstance, deps: Deps): Pro
             message: 'Expected a JSON object: {from, to, subject, text, messageId}',
           });
         }
+        // Checked as sent, before the address parser quietly drops what it cannot read.
+        const bad =
+          findControlChars(
+            { from: body.from, to: body.to, subject: body.subject, messageId: body.messageId },
+            'line',
+          ) ?? findControlChars({ text: body.text }, 'text');
+        if (bad) {
+          reject('control_characters');
+          return reply.code(400).send({
+            error: 'invalid_characters',
+            message: `${bad.replace(/^\$\./, '')} contains a control character (such as NUL), which is not accepted`,
+          });
+        }
         const from = addresses(body.from)[0] ?? null;
         const to = addresses(body.to);
         if (!from || to.length === 0 || typeof body.text !== 'string') {
@@ -85,14 +101,20 @@ export async function emailInboundWebhook(app: FastifyInstance, deps: Deps): Pro
             .code(400)
             .send({ error: 'bad_request', message: '"from", "to" and "text" are required' });
         }
-        await handleInboundEmail(deps, {
-          recipients: to,
-          from,
-          subject: typeof body.subject === 'string' ? body.subject : '',
-          text: body.text,
-          messageId: typeof body.messageId === 'string' ? body.messageId : null,
-          via: 'webhook',
-        });
+        try {
+          await handleInboundEmail(deps, {
+            recipients: to,
+            from,
+            subject: typeof body.subject === 'string' ? body.subject : '',
+            text: body.text,
+            messageId: typeof body.messageId === 'string' ? body.messageId : null,
+            via: 'webhook',
+          });
+        } catch (err) {
+          if (!(err instanceof InvalidInboundEmail)) throw err;
+          reject('invalid_mail');
+          return reply.code(400).send({ error: 'bad_request', message: err.message });
+        }
         return { ok: true };
       },
     );

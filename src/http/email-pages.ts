@@ -1,6 +1,7 @@
 // Pages for the links in our emails: confirming, and unsubscribing. They say what happened and
 // what to do next, and never show the address or anything else about the person (the screen may
-// be seen by someone else).
+// be seen by someone else). Opening a link never acts: a button (a POST) does, because mail
+// scanners and link previews open links on their own.
 import type { ConfirmOutcome } from '../email/confirm.ts';
 import { esc, page } from './html.ts';
 
@@ -10,6 +11,21 @@ const HEAD = '<style>main{padding-top:3.25rem}</style>';
 /** page() for the email course: the neutral title, the quick exit, and room for it. */
 export function emailPage(body: string, css = ''): string {
   return page(body, { head: HEAD + (css ? `<style>${css}</style>` : '') });
+}
+
+/** Links to the terms and privacy pages (messages/legal/), for the foot of a page. */
+export function legalLinks(): string {
+  return '<p class="muted legal"><a href="/terms">Terms of use</a> &middot; <a href="/privacy">Privacy notice</a></p>';
+}
+
+/** The page a GET of the confirmation link shows: a button, because opening a link must never
+ * confirm anyone (a mail scanner could otherwise sign a person up). */
+export function confirmAskPage(action: string): string {
+  return emailPage(`<h1>Confirm your subscription</h1>
+<p>Press the button to start your emails. Nothing starts until you do.</p>
+<form method="post" action="${esc(action)}"><p><button type="submit">Yes, start my emails</button></p></form>
+<p class="muted">Didn't sign up? Just close this page, and nothing more will come.</p>
+<p class="muted">By confirming you agree to our <a href="/terms">terms of use</a>. Our <a href="/privacy">privacy notice</a> says what we keep and for how long.</p>`);
 }
 
 /** A small form that asks for a fresh confirmation link (it posts to the sign-up). */
@@ -29,13 +45,14 @@ export function confirmPage(outcome: ConfirmOutcome): { status: number; html: st
       return {
         status: 200,
         html: emailPage(`<h1>You're in</h1><p>Thank you for confirming. Your first email is on its way.</p>
-<p class="muted">Every email has an unsubscribe link at the bottom, and you can reply STOP at any time.</p>`),
+<p class="muted">Every email has an unsubscribe link at the bottom, and you can reply STOP at any time.</p>
+${legalLinks()}`),
       };
     case 'already':
       return {
         status: 200,
         html: emailPage(
-          `<h1>You're all set</h1><p>You already confirmed, so there is nothing more to do here.</p>`,
+          `<h1>You're all set</h1><p>You already confirmed, so there is nothing more to do here.</p>${legalLinks()}`,
         ),
       };
     case 'expired':

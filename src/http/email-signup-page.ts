@@ -6,6 +6,7 @@ import { programFrequency } from '../core/program.ts';
 import type { SignupField } from '../email/signup.ts';
 import { emailPage } from './email-pages.ts';
 import { esc } from './html.ts';
+import { ERROR_SUMMARY_SCRIPT, SIGNUP_CSS, TZ_SUGGEST_SCRIPT } from './email-signup-client.ts';
 
 const COMMON_ZONES = [
   'America/New_York',
@@ -66,7 +67,7 @@ export function signupPage(p: SignupPageInput): string {
 <h1>Small steps, once a week</h1>
 <p>Short, practical emails for when someone you love finds it hard to trust, and for looking after yourself along the way.
 About ${perWeek} a week for ${weeks} weeks, each one small thing to notice or try.</p>
-${e ? `<div class="card" role="alert"><strong>Please check the form:</strong> ${esc(e.message)}</div>` : ''}
+${e ? `<div class="card error-summary" id="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary-title error-summary-text"><strong id="error-summary-title">Please check the form:</strong> <a href="#${e.field}" id="error-summary-text">${esc(e.message)}</a></div>${ERROR_SUMMARY_SCRIPT}` : ''}
 <form method="post" action="/subscribe" accept-charset="utf-8" class="card">
 ${field('email', 'Email address', `<input id="email" name="email" type="email" inputmode="email" autocomplete="email" required maxlength="254" value="${esc(v.email)}" ${aria('email')}>`, 'We send the emails here. An address only you read is best.', e)}
 ${field('firstName', 'First name <span class="muted">(optional)</span>', `<input id="firstName" name="firstName" type="text" autocomplete="given-name" maxlength="60" value="${esc(v.firstName)}" ${aria('firstName')}>`, 'Only used to greet you in the emails.', e)}
@@ -78,15 +79,18 @@ ${field(
   'So emails arrive in the daytime where you are. We filled in your device’s zone; change it if it is wrong.',
   e,
 )}
-<p class="muted" id="consent">By signing up you agree to get these emails. We first send one email to confirm the address; nothing else comes until you click its link.
-Every email has a one-click unsubscribe link, or reply STOP. Replies are read by our system and stored encrypted. Email is not always private: if someone else can read your inbox, you may want to delete our emails after reading.</p>
+<p class="muted" id="consent">By signing up you agree to get these emails and to our <a href="/terms">terms of use</a>. We first send one email to confirm the address; nothing else comes until you confirm with its link.
+Every email has a one-click unsubscribe link, or reply STOP. Replies are read by our system and stored encrypted. Email is not always private: if someone else can read your inbox, you may want to delete our emails after reading.
+Our <a href="/privacy">privacy notice</a> says what we keep and for how long.</p>
 <p><button type="submit" aria-describedby="consent">Sign up</button></p>
 </form>
 <script>(function(){var f=document.getElementById('timezone');if(!f||f.getAttribute('data-chosen'))return;
-try{var z=Intl.DateTimeFormat().resolvedOptions().timeZone;if(z)f.value=z;}catch(e){}})();</script>`;
+try{var z=Intl.DateTimeFormat().resolvedOptions().timeZone;if(z)f.value=z;}catch(e){}})();</script>
+${TZ_SUGGEST_SCRIPT}`;
   return emailPage(
     body,
-    '.hint{margin:0 0 .25rem;font-size:.9rem}.error{color:#b42318;font-weight:600;margin:.25rem 0}[aria-invalid=true]{border-color:#b42318}',
+    '.hint{margin:0 0 .25rem;font-size:.9rem}.error{color:#b42318;font-weight:600;margin:.25rem 0}[aria-invalid=true]{border-color:#b42318}' +
+      SIGNUP_CSS,
   );
 }
 

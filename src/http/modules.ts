@@ -6,6 +6,7 @@ import type { RouteModule } from './app.ts';
 import { emailCourseRoutes } from './email-routes.ts';
 import { adminConsole } from './admin/index.ts';
 import { devPhone } from './dev-phone.ts';
+import { legalPages } from './legal-pages.ts';
 import { resourcesPage } from './resources-page.ts';
 
 export const routeModules: RouteModule[] = [
@@ -13,6 +14,7 @@ export const routeModules: RouteModule[] = [
   adminConsole,
   devPhone,
   resourcesPage,
+  legalPages,
 ];
 
 /** Listeners that run beside the web server (e.g. the inbound SMTP server). */

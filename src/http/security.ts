@@ -1,5 +1,5 @@
 // Headers every answer carries, and the stricter ones for pages.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 export function securityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (_req, reply, payload) => {
@@ -17,4 +17,27 @@ export function securityHeaders(app: FastifyInstance): void {
     }
     return payload;
   });
+}
+
+/**
+ * Where a browser says a request came from, for state-changing console requests (forms, sign-in):
+ * `same` (our own pages; or Sec-Fetch-Site `none`, a request the user started, such as a bookmark),
+ * `cross` (another site, including a sibling `same-site` one, or `Origin: null`: refuse it), or
+ * `unknown` (neither header: an old browser, curl; the CSRF token alone decides). Sec-Fetch-Site
+ * is trusted first (a browser sets it and a page cannot); Origin is compared with PUBLIC_URL's
+ * origin and with the origin the request was addressed to.
+ */
+export function requestSite(req: FastifyRequest, publicUrl: string): 'same' | 'cross' | 'unknown' {
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string' && site !== '')
+    return site === 'same-origin' || site === 'none' ? 'same' : 'cross';
+  const origin = req.headers.origin;
+  if (typeof origin !== 'string' || origin === '') return 'unknown';
+  let own: string | null = null;
+  try {
+    own = new URL(publicUrl).origin;
+  } catch {
+    own = null;
+  }
+  return origin === own || origin === `${req.protocol}://${req.host}` ? 'same' : 'cross';
 }

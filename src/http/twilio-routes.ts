@@ -2,9 +2,10 @@
 // X-Twilio-Signature for PUBLIC_URL + the path Twilio called; anything else gets 403 and leaves no
 // trace in the database. Inbound messages are recorded and queued, and the answer is empty TwiML
 // at once: replies go out through the send queues.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import twilio from 'twilio';
 import { mapTwilioStatus, verifyTwilioSignature } from '../channels/twilio-webhook.ts';
+import { hasControlChars, withoutControlChars } from '../core/control-chars.ts';
 import { checkPhone } from '../core/phone.ts';
 import type { Deps } from '../deps.ts';
 import { applyDeliveryStatus } from '../flows/delivery-status.ts';
@@ -28,12 +29,20 @@ function formParams(req: FastifyRequest): Record<string, string> | null {
   return out;
 }
 
-/** PostgreSQL text cannot hold NUL, and a real message never has one: a signed request that
- * carries one (seen in fuzzing) would otherwise fail with a 500 when stored. Dropped after the
- * signature check, which covers the form exactly as sent. */
-function withoutNul(params: Record<string, string>): Record<string, string> {
-  const strip = (t: string) => t.split('\u0000').join('');
-  return Object.fromEntries(Object.entries(params).map(([k, v]) => [strip(k), strip(v)]));
+/**
+ * Control characters, checked after the signature (which covers the form exactly as sent, so
+ * these routes check their input themselves: `ownInputCheck`). PostgreSQL text cannot hold NUL
+ * (a signed request carrying one failed with a 500 when stored). A person's text is kept: a phone
+ * can send a stray control character and Twilio cannot bounce the message back to them, so those
+ * are removed from Body (line breaks and tabs stay). Any other field is Twilio's own (ids,
+ * numbers, statuses) and never holds one: such a form is refused (400) as not Twilio's.
+ */
+function withoutControls(params: Record<string, string>): Record<string, string> | null {
+  const rest = Object.entries(params).filter(([k]) => k !== 'Body');
+  if (rest.some(([k, v]) => hasControlChars(k) || hasControlChars(v))) return null;
+  return params.Body === undefined
+    ? params
+    : { ...params, Body: withoutControlChars(params.Body, 'text') };
 }
 
 export function isSigned(
@@ -59,7 +68,16 @@ export async function twilioRoutes(app: FastifyInstance, deps: Deps): Promise<vo
   // Generous (Twilio posts from a pool of addresses): it only stops one host flooding the route.
   const inboundLimit = ipLimit(deps, 'twilio-inbound', INBOUND_LIMIT);
 
-  app.post('/webhooks/twilio/sms', { onRequest: inboundLimit }, async (req, reply) => {
+  const controlChars = (reply: FastifyReply) => {
+    reject('control_characters');
+    return reply
+      .code(400)
+      .type('text/plain; charset=utf-8')
+      .send('A field holds a control character: not a Twilio webhook');
+  };
+
+  const inboundOptions = { onRequest: inboundLimit, config: { ownInputCheck: true } };
+  app.post('/webhooks/twilio/sms', inboundOptions, async (req, reply) => {
     let params = formParams(req);
     if (!params || !req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
       reject('bad_request');
@@ -72,7 +90,8 @@ export async function twilioRoutes(app: FastifyInstance, deps: Deps): Promise<vo
       reject('bad_signature');
       return reply.code(403).type('text/plain; charset=utf-8').send('Invalid signature');
     }
-    params = withoutNul(params);
+    params = withoutControls(params);
+    if (!params) return controlChars(reply);
 
     reply.type('text/xml; charset=utf-8');
     const sid = params.MessageSid ?? params.SmsSid;
@@ -98,7 +117,7 @@ export async function twilioRoutes(app: FastifyInstance, deps: Deps): Promise<vo
     return EMPTY_TWIML;
   });
 
-  app.post('/webhooks/twilio/status', async (req, reply) => {
+  app.post('/webhooks/twilio/status', { config: { ownInputCheck: true } }, async (req, reply) => {
     let params = formParams(req);
     if (!params) {
       reject('bad_request');
@@ -111,7 +130,8 @@ export async function twilioRoutes(app: FastifyInstance, deps: Deps): Promise<vo
       reject('bad_signature');
       return reply.code(403).type('text/plain; charset=utf-8').send('Invalid signature');
     }
-    params = withoutNul(params);
+    params = withoutControls(params);
+    if (!params) return controlChars(reply);
 
     const status = mapTwilioStatus(params.MessageStatus ?? params.SmsStatus ?? '');
     const q = req.query as Record<string, string | undefined>;

@@ -1,8 +1,8 @@
 // End to end in a real browser against a real server: an operator signs in; a person joins on the
 // local phone (JOIN, YES) and discloses danger; the safety message arrives on the phone and the
 // flag on the review page, where the operator reads the reply and acknowledges it. Then someone
-// signs up by email on / and confirms from the outbox. Screenshots of each page are saved under
-// test-output/screenshots/.
+// signs up by email on / and confirms from the outbox (the link opens a page; its button
+// confirms). Screenshots of each page are saved under test-output/screenshots/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { maskPhone } from '../../src/channels/mask.ts';
@@ -168,6 +168,14 @@ suite('public pages', () => {
     await page.waitForURL(/\/dev\/outbox\/.+\/view$/);
     await shot(page, 'dev-outbox-email');
     await page.locator('a[href*="/confirm/"]').first().click();
+    // Opening the link shows a button and confirms nothing (mail scanners open links too).
+    const confirmButton = page.getByRole('button', { name: 'Yes, start my emails' });
+    await confirmButton.waitFor();
+    await shot(page, 'signup-confirm-page');
+    expect((await stack.deps.db.subscriber.findFirstOrThrow({ where: { email } })).status).toBe(
+      'pending',
+    );
+    await confirmButton.click();
     await waitFor('the confirmed subscriber', () =>
       stack.deps.db.subscriber.findFirst({ where: { email, status: 'active' } }),
     );

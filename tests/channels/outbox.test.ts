@@ -54,7 +54,7 @@ describe('outbox transport', () => {
     expect(mine[1]?.kind).toBe('message');
     expect(new Date(mine[0]!.createdAt).toISOString()).toBe(mine[0]!.createdAt);
 
-    const masked = `${phone.slice(0, 5)}***${phone.slice(-4)}`;
+    const masked = `+1*******${phone.slice(-2)}`;
     expect(lines).toContain(`outbox sms -> ${masked} (23 chars)`);
     for (const line of lines) {
       expect(line).not.toContain(phone);
@@ -116,6 +116,6 @@ describe('outbox transport', () => {
       },
     });
     expect(await listOutbox(db, { to, channel: 'sms' })).toEqual([]);
-    expect(lines).toContain(`outbox email -> ${to.slice(0, 1)}***@example.com (10 chars)`);
+    expect(lines).toContain(`outbox email -> ${to.slice(0, 1)}***@e***.com (10 chars)`);
   });
 });

@@ -1,5 +1,6 @@
 // A copy of messages/ in a temp folder that a test may break. The shared files (keywords.yaml,
-// safety.yaml) are small stand-ins, so these tests do not depend on their current wording.
+// safety.yaml) are small stand-ins, so these tests do not depend on their current wording; the
+// legal pages (legal/terms.md, privacy.md) are copied as they are.
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,7 @@ export function copyMessages(): Fixture {
   const base = mkdtempSync(join(tmpdir(), 'steady-content-'));
   const dir = join(base, 'messages');
   cpSync(join(REAL_MESSAGES, 'steady'), join(dir, 'steady'), { recursive: true });
+  cpSync(join(REAL_MESSAGES, 'legal'), join(dir, 'legal'), { recursive: true });
   writeFileSync(join(dir, 'keywords.yaml'), KEYWORDS_YAML);
   writeFileSync(join(dir, 'safety.yaml'), SAFETY_YAML);
   const fixture: Fixture = {

@@ -145,6 +145,22 @@ describe('a broken copy', () => {
       'messages/steady/en/email/safety_abuse.md: system email "safety_abuse" is missing',
     ],
     [
+      // A HELP or STOP by email must be answered by email (issue 18): every reply message on both.
+      'no HELP email',
+      (f) => f.remove('steady/en/email/help.md'),
+      'messages/steady/en/email/help.md: system email "help" is missing',
+    ],
+    [
+      'no STOP confirmation email',
+      (f) => f.remove('steady/en/email/stop_confirm.md'),
+      'messages/steady/en/email/stop_confirm.md: system email "stop_confirm" is missing',
+    ],
+    [
+      'no opt-out clarification SMS',
+      (f) => f.edit('steady/en/sms.yaml', (t) => t.replace(/ {2}optout_clarify: \|-\n.*\n/, '')),
+      `${SMS}: system message "optout_clarify" is missing`,
+    ],
+    [
       'an email without a subject',
       (f) => f.edit('steady/en/email/w4-d4.md', (t) => t.replace(/subject: .*\n/, '')),
       'messages/steady/en/email/w4-d4.md: subject: lacks "subject:" in its front matter',

@@ -114,23 +114,34 @@ describe('the texts', () => {
     },
   );
 
-  it('opt-in and help texts carry what carriers require', () => {
-    expect(sms('optin_confirm')).toMatch(/\{\{perWeek\}\} msgs\/week for \{\{weeks\}\} weeks/);
-    for (const part of ['Msg & data rates may apply', 'YES', 'HELP', 'STOP'])
-      expect(sms('optin_confirm')).toContain(part);
+  it('opt-in, help and re-subscribe texts carry what carriers require', () => {
+    // Program name, frequency, "Msg frequency varies", rates, HELP, STOP, and the terms.
+    const disclosure = [
+      '{{programName}}',
+      '{{perWeek}} msgs/wk',
+      'Msg frequency varies',
+      'Msg & data rates may apply',
+      'HELP',
+      'STOP',
+      'Terms: {{termsUrl}}',
+    ];
+    for (const part of [...disclosure, 'YES']) expect(sms('optin_confirm')).toContain(part);
+    for (const part of disclosure) expect(sms('start_confirm')).toContain(part);
     for (const part of [
+      '{{programName}}',
+      '{{supportContact}}',
       'STOP',
       'PAUSE',
       'PAUSE 7',
       'RESUME',
       'TIME 7pm',
       'TZ Central',
-      'TZ America/Chicago',
+      'Msg frequency varies',
       'Msg & data rates may apply',
+      'Terms: {{termsUrl}}',
     ])
       expect(sms('help')).toContain(part);
-    expect(sms('stop_confirm')).toContain('START');
-    expect(sms('how_to_join')).toContain('JOIN');
+    expect(sms('optout_clarify')).toContain('reply STOP to stop all messages');
   });
 
   it('fill {{days}} and {{setting}} where the code sends them', () => {

@@ -13,6 +13,8 @@ const opts = {
   unsubscribeUrl: 'https://steady.example.com/unsubscribe/tok?a=1&b=2',
   postalAddress: 'Steady, 100 Example Street, Washington, DC 20001',
   programName: 'Steady',
+  termsUrl: 'https://steady.example.com/terms',
+  privacyUrl: 'https://steady.example.com/privacy',
 };
 
 const tpl: EmailTemplate = {
@@ -116,6 +118,17 @@ describe('renderEmail', () => {
       '<a href="https://steady.example.com/unsubscribe/tok?a=1&amp;b=2" style=',
     );
     expect(mail.html).toContain(escapeHtml(opts.postalAddress));
+  });
+
+  it('links the terms and privacy pages in the footer of both parts', () => {
+    expect(mail.text).toContain(`Terms: ${opts.termsUrl}`);
+    expect(mail.text).toContain(`Privacy: ${opts.privacyUrl}`);
+    expect(mail.html).toMatch(
+      /<a href="https:\/\/steady\.example\.com\/terms" style="[^"]*">Terms<\/a>/,
+    );
+    expect(mail.html).toMatch(
+      /<a href="https:\/\/steady\.example\.com\/privacy" style="[^"]*">Privacy<\/a>/,
+    );
   });
 
   it.each([

@@ -1,6 +1,7 @@
-// The double opt-in link: starts the program once (welcome queued and delivered), records the
-// consent with its evidence, and turns tampered, expired and superseded links into a page that
-// offers a new link.
+// The double opt-in link: opening it (GET) shows a page with a button and changes nothing, since
+// mail scanners open links on their own; the button (POST) starts the program once (welcome
+// queued and delivered) and records the consent with its evidence. Tampered, expired and
+// superseded links, on either method, give a page that offers a new link.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshEmail } from '../support/db.ts';
 import {
@@ -18,6 +19,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
+/** Opening the link, as a person or a mail scanner does. */
 const visit = (token: string, ip = freshIp()) =>
   t.app.inject({
     method: 'GET',
@@ -25,11 +27,48 @@ const visit = (token: string, ip = freshIp()) =>
     headers: { 'x-forwarded-for': ip, 'user-agent': 'Phone/2.0' },
   });
 
-describe('GET /confirm/:token', () => {
-  it('starts the program, records the consent with its evidence, and delivers the welcome', async () => {
+/** Pressing the page's button: a form POST to the same address. */
+const confirm = (token: string, ip = freshIp()) =>
+  t.app.inject({
+    method: 'POST',
+    url: `/confirm/${token}`,
+    headers: {
+      'x-forwarded-for': ip,
+      'user-agent': 'Phone/2.0',
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    payload: '',
+  });
+
+describe('/confirm/:token', () => {
+  it('opening the link shows a button and confirms nothing', async () => {
+    const email = freshEmail('look');
+    const token = await signUpForToken(t, email);
+    for (let i = 0; i < 2; i++) {
+      const res = await visit(token);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(res.body).toContain('Confirm your subscription');
+      expect(res.body).toContain(`<form method="post" action="/confirm/${token}">`);
+      expect(res.body).toMatch(/<button type="submit">Yes, start my emails<\/button>/);
+      expect(res.body).toContain('href="/terms"');
+      expect(res.body).toContain('href="/privacy"');
+    }
+    await t.settle();
+    const sub = await t.deps.db.subscriber.findUniqueOrThrow({
+      where: { email },
+      include: { consents: true, enrollments: true },
+    });
+    expect(sub.status).toBe('pending');
+    expect(sub.consents.map((c) => c.kind)).toEqual(['opt_in']);
+    expect(mailTo(t, email).map((m) => m.subject)).toEqual(['Please confirm your subscription']);
+  });
+
+  it('the button starts the program, records the consent with its evidence, and delivers the welcome', async () => {
     const email = freshEmail('confirm');
     const token = await signUpForToken(t, email);
-    const res = await visit(token, '203.0.113.77');
+    expect((await visit(token)).statusCode).toBe(200);
+    const res = await confirm(token, '203.0.113.77');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(res.body).toContain("You're in");
@@ -65,16 +104,20 @@ describe('GET /confirm/:token', () => {
     ]);
   });
 
-  it('is idempotent: a second visit says "all set" and sends no second welcome', async () => {
+  it('is idempotent: confirming again, or opening the link again, says "all set" and sends no second welcome', async () => {
     const email = freshEmail('twice');
     const token = await signUpForToken(t, email);
-    expect((await visit(token)).statusCode).toBe(200);
+    expect((await confirm(token)).statusCode).toBe(200);
     t.clock.advance({ minutes: 5 });
-    const again = await visit(token);
+    const again = await confirm(token);
     expect(again.statusCode).toBe(200);
     expect(again.body).toContain("You're all set");
+    const opened = await visit(token);
+    expect(opened.statusCode).toBe(200);
+    expect(opened.body).toContain("You're all set");
+    expect(opened.body).not.toContain('<form method="post" action="/confirm/');
     // A double click racing itself also sends one welcome.
-    await Promise.all([visit(token), visit(token)]);
+    await Promise.all([confirm(token), confirm(token)]);
     await t.settle();
     const sub = await t.deps.db.subscriber.findUniqueOrThrow({ where: { email } });
     expect(
@@ -92,10 +135,12 @@ describe('GET /confirm/:token', () => {
     const [body, sig] = token.split('.') as [string, string];
     const forged = `${body}.${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BB' : 'AA'}`;
     for (const bad of [forged, 'garbage', `${body}x.${sig}`]) {
-      const res = await visit(bad);
-      expect(res.statusCode).toBe(400);
-      expect(res.body).toContain('This link does not work');
-      expect(res.body).toMatch(/<form method="post" action="\/subscribe"/);
+      for (const res of [await visit(bad), await confirm(bad)]) {
+        expect(res.statusCode).toBe(400);
+        expect(res.body).toContain('This link does not work');
+        expect(res.body).toMatch(/<form method="post" action="\/subscribe"/);
+        expect(res.body).not.toContain('action="/confirm/');
+      }
     }
     expect((await t.deps.db.subscriber.findUniqueOrThrow({ where: { email } })).status).toBe(
       'pending',
@@ -110,6 +155,7 @@ describe('GET /confirm/:token', () => {
     expect(res.statusCode).toBe(410);
     expect(res.body).toContain('expired');
     expect(res.body).toContain('name="email"');
+    expect((await confirm(token)).statusCode).toBe(410);
     expect((await t.deps.db.subscriber.findUniqueOrThrow({ where: { email } })).status).toBe(
       'pending',
     );
@@ -119,7 +165,7 @@ describe('GET /confirm/:token', () => {
     const links = mailTo(t, email).filter((m) => m.subject.includes('confirm'));
     expect(links).toHaveLength(2);
     const fresh = /\/confirm\/([\w-]+\.[\w-]+)/.exec(links[1]!.text)![1]!;
-    expect((await visit(fresh)).statusCode).toBe(200);
+    expect((await confirm(fresh)).statusCode).toBe(200);
   });
 
   it('does not let a link sent before an unsubscribe bring the person back', async () => {
@@ -137,6 +183,9 @@ describe('GET /confirm/:token', () => {
     const res = await visit(token);
     expect(res.statusCode).toBe(410);
     expect(res.body).toContain('You unsubscribed after this link was sent');
+    const pressed = await confirm(token);
+    expect(pressed.statusCode).toBe(410);
+    expect(pressed.body).toContain('You unsubscribed after this link was sent');
     expect((await t.deps.db.subscriber.findUniqueOrThrow({ where: { email } })).status).toBe(
       'stopped',
     );
@@ -145,7 +194,7 @@ describe('GET /confirm/:token', () => {
   it('lets someone who unsubscribed come back: a new link, and confirming it restarts the program', async () => {
     const email = freshEmail('returning');
     const token = await signUpForToken(t, email);
-    expect((await visit(token)).statusCode).toBe(200);
+    expect((await confirm(token)).statusCode).toBe(200);
     await t.settle();
     const unsub = /\/unsubscribe\/([\w-]+\.[\w-]+)/.exec(mailTo(t, email)[0]!.text)![1]!;
     await postForm(t, `/unsubscribe/${unsub}`, {});
@@ -158,7 +207,7 @@ describe('GET /confirm/:token', () => {
     expect(links).toHaveLength(2);
     const fresh = /\/confirm\/([\w-]+\.[\w-]+)/.exec(links[1]!.text)![1]!;
     const before = mailTo(t, email).length;
-    expect((await visit(fresh)).statusCode).toBe(200);
+    expect((await confirm(fresh)).statusCode).toBe(200);
     await t.settle();
     const sub = await t.deps.db.subscriber.findUniqueOrThrow({
       where: { email },

@@ -26,7 +26,7 @@ async function confirmFromSink(email: string) {
   const token = /\/confirm\/([\w-]+\.[\w-]+)/.exec(confirm?.text ?? '')?.[1];
   if (!token) throw new Error('no confirmation link arrived');
   const res = await t.app.inject({
-    method: 'GET',
+    method: 'POST', // the confirmation page's button
     url: `/confirm/${token}`,
     headers: { 'x-forwarded-for': freshIp() },
   });

@@ -39,6 +39,11 @@ describe('cli', () => {
       'TWILIO_AUTH_TOKEN',
       'INBOUND_EMAIL_SECRET',
       'REPLY_ENCRYPTION_KEYS',
+      // What people are told about the sender, and the https address in every link.
+      'EMAIL_FROM',
+      'POSTAL_ADDRESS',
+      'SUPPORT_CONTACT',
+      'PUBLIC_URL',
     ])
       expect(r.err).toContain(name);
     expect(r.err.match(/Steady cannot start/g)).toHaveLength(1);
@@ -99,7 +104,8 @@ describe('cli', () => {
     expect(lines[3].safety).toEqual([]); // the quoted program text never counts
     expect(lines[2]).toMatchObject({ band: 'act' });
     expect(lines[2].risk.abuse).toBeGreaterThan(0.5);
-    expect(lines[0]).toMatchObject({ band: 'none', concern: [] });
+    expect(lines[0]).toMatchObject({ band: 'none', concern: [], optout: 'optout' });
+    expect(lines[1]).toMatchObject({ optout: null });
     for (const l of lines)
       expect(Object.keys(l).sort()).toEqual([
         'band',
@@ -107,6 +113,7 @@ describe('cli', () => {
         'id',
         'intent',
         'matched',
+        'optout',
         'rating',
         'risk',
         'safety',

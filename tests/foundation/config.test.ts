@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 
+/** What a real deployment sets about itself (production requires each). */
+const REAL_PUBLIC_VALUES = {
+  EMAIL_FROM: 'Weekly notes <notes@calm-notes.org>',
+  POSTAL_ADDRESS: 'Calm Notes, 12 Harbour Lane, Portland, ME 04101, USA',
+  SUPPORT_CONTACT: 'help@calm-notes.org',
+  PUBLIC_URL: 'https://notes.calm-notes.org',
+};
+
 describe('configuration', () => {
   it('runs on defaults alone, with outbox transports and dev routes', () => {
     const c = loadConfig({});
@@ -64,8 +72,72 @@ describe('configuration', () => {
       TWILIO_AUTH_TOKEN: 'z'.repeat(32),
       INBOUND_EMAIL_SECRET: 'w'.repeat(32),
       REPLY_ENCRYPTION_KEYS: 'k1:' + Buffer.alloc(32, 3).toString('base64'),
+      ...REAL_PUBLIC_VALUES,
     });
     expect(c.devRoutes).toBe(false);
+    expect(c.supportContact).toBe('help@calm-notes.org');
+    expect(c.termsUrl).toBe('https://notes.calm-notes.org/terms');
+    expect(c.privacyUrl).toBe('https://notes.calm-notes.org/privacy');
+  });
+
+  it('has a support contact with a local default, and links to the legal pages', () => {
+    const c = loadConfig({ PUBLIC_URL: 'https://steady.test/' });
+    expect(c.supportContact).toBe('help@example.com');
+    expect(c.termsUrl).toBe('https://steady.test/terms');
+    expect(c.privacyUrl).toBe('https://steady.test/privacy');
+    for (const ok of ['https://help.calm-notes.org/contact', '+1 (202) 555-0147', 'a@b.org'])
+      expect(loadConfig({ SUPPORT_CONTACT: ok }).supportContact).toBe(ok);
+    expect(() => loadConfig({ SUPPORT_CONTACT: 'call us' })).toThrow(/SUPPORT_CONTACT/);
+  });
+
+  it('refuses in production a missing or example sender, postal address and support contact, and a PUBLIC_URL that is not https, naming each', () => {
+    const secrets = {
+      NODE_ENV: 'production',
+      APP_SECRET: 'x'.repeat(40),
+      ADMIN_TOKEN: 'y'.repeat(20),
+      TWILIO_AUTH_TOKEN: 'z'.repeat(32),
+      INBOUND_EMAIL_SECRET: 'w'.repeat(32),
+      REPLY_ENCRYPTION_KEYS: 'k1:' + Buffer.alloc(32, 3).toString('base64'),
+    };
+    const problems = (env: Record<string, string>): string[] => {
+      try {
+        loadConfig({ ...secrets, ...env });
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as ConfigError).problems;
+      }
+      return [];
+    };
+    const names = ['EMAIL_FROM', 'POSTAL_ADDRESS', 'SUPPORT_CONTACT', 'PUBLIC_URL'];
+    const named = (list: string[]) => names.filter((n) => list.some((p) => p.startsWith(n)));
+
+    // Unset: every one named at once, in one error.
+    const unset = problems({});
+    expect(named(unset)).toEqual(names);
+    for (const n of names) expect(unset.join('\n')).toMatch(new RegExp(`^${n}: must be set`, 'm'));
+
+    // The development defaults, copied into a deployment.
+    const dev = loadConfig({});
+    const copied = problems({
+      EMAIL_FROM: dev.email.from,
+      POSTAL_ADDRESS: dev.email.postalAddress,
+      SUPPORT_CONTACT: dev.supportContact,
+      PUBLIC_URL: dev.publicUrl,
+    });
+    expect(named(copied)).toEqual(names);
+    expect(copied.join('\n')).toMatch(/^PUBLIC_URL: must start with https:\/\//m);
+
+    // Example placeholders, in any case and spelling.
+    const examples = problems({
+      EMAIL_FROM: 'Notes <notes@mail.example.org>',
+      POSTAL_ADDRESS: '1 Example Road, Springfield',
+      SUPPORT_CONTACT: 'https://example.net/help',
+      PUBLIC_URL: 'http://notes.calm-notes.org',
+    });
+    expect(named(examples)).toEqual(names);
+
+    // Real values pass; every other check is unchanged.
+    expect(problems(REAL_PUBLIC_VALUES)).toEqual([]);
   });
 
   it('refuses in production a secret set to a development default, naming each', () => {

@@ -68,7 +68,7 @@ describe('error reports', () => {
       "The 'To' number +12025550123 is not valid (jane.doe@example.com, (202) 555-0123)\nsecret",
     );
     expect(maskedMessage(err)).toBe(
-      "The 'To' number +1202***0123 is not valid (j***@example.com, +2025***0123)",
+      "The 'To' number +1*******23 is not valid (j***@e***.com, *******23)",
     );
     expect(maskedMessage(new Error('connect ECONNREFUSED 127.0.0.1:6379'))).toBe(
       'connect ECONNREFUSED 127.0.0.1:6379',

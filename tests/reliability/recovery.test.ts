@@ -48,7 +48,14 @@ async function withWorkersPaused<T>(fn: () => Promise<T>): Promise<T> {
 /** A fresh active subscriber and one queued message for them (a nudge, or a safety message). */
 async function queued(template: 'w1-d1' | 'safety_abuse' = 'w1-d1') {
   const phone = await freshPhone(h.deps.db);
-  const r = await enroll(h.deps, { phone, confirm: true, evidence: { source: 'test' } });
+  // A daytime zone at the harness's clock: an area-code zone (Hawaii at 05:00) would be held for
+  // quiet hours at send time.
+  const r = await enroll(h.deps, {
+    phone,
+    timezone: 'America/New_York',
+    confirm: true,
+    evidence: { source: 'test' },
+  });
   const send = await h.deps.db.$transaction((tx) =>
     createOutbound(
       tx,

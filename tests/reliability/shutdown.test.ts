@@ -11,6 +11,7 @@ import { createLog } from '../../src/log.ts';
 import { buildDeps, closeDeps } from '../../src/main.ts';
 import { sendJobId } from '../../src/queues.ts';
 import { startCli, type CliProcess } from '../support/cli-process.ts';
+import { daytimeZones } from '../../src/bench/seed.ts';
 import { freshPhone, ownDatabase } from '../support/db.ts';
 import { TEST_REDIS_URL, testPrefix } from '../support/env.ts';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.ts';
@@ -63,6 +64,8 @@ async function queueNudges(count: number): Promise<string[]> {
   for (let i = 0; i < count; i++) {
     const r = await enroll(deps, {
       phone: await freshPhone(deps.db),
+      // Real clock here: a zone where it is daytime now, or the worker holds nudges for quiet hours.
+      timezone: daytimeZones(now)[0],
       confirm: true,
       evidence: { source: 'test' },
     });

@@ -67,13 +67,17 @@ describe('rate limits', () => {
 
   it(`console sign-in: ${LOGIN_LIMIT.attempts} attempts per ${LOGIN_LIMIT.windowSec / 60} minutes per address`, async () => {
     const ip = address();
+    // Only a post from the real form (its CSRF token and nonce cookie) is an attempt that counts.
+    const form = await app.inject({ method: 'GET', url: '/admin/login', remoteAddress: ip });
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? '';
+    const cookie = String(form.headers['set-cookie']).split(';')[0]!;
     const login = (from: string) =>
       app.inject({
         method: 'POST',
         url: '/admin/login',
         remoteAddress: from,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: 'token=guess&_csrf=x',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+        payload: new URLSearchParams({ token: 'guess', _csrf: csrf }).toString(),
       });
     const { codes, last } = await hammer(LOGIN_LIMIT.attempts + 1, login, ip);
     expect(codes.slice(0, -1).every((c) => c !== 429 && c >= 400)).toBe(true);

@@ -2,6 +2,7 @@
 // of bad input a public endpoint gets (bad signatures, wrong content types, oversized and invalid
 // UTF-8 bodies, deep JSON, injection strings, malformed tokens and MIME).
 
+import { connect } from 'node:net';
 import { prng, type Rng } from '../../src/core/random.ts';
 
 export { prng, type Rng };
@@ -178,4 +179,88 @@ export async function httpOutcome(
       e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message);
     return { kind: 'failure', reason: why };
   }
+}
+
+/** Control characters no field may hold (NUL first: PostgreSQL cannot store it), and the three
+ * that free text may (a tab and line breaks). */
+export const CONTROL_CHARS = [
+  '\u0000',
+  '\u0001',
+  '\u0007',
+  '\u0008',
+  '\u000b',
+  '\u000c',
+  '\u001b',
+  '\u001f',
+  '\u007f',
+] as const;
+export const TEXT_BREAKS = ['\t', '\n', '\r'] as const;
+
+/** `value` with `char` put in at a random place (start, middle or end). */
+export function poisoned(rng: Rng, value: string, char: string): string {
+  const at = pick(rng, [0, Math.floor(value.length / 2), value.length]);
+  return value.slice(0, at) + char + value.slice(at);
+}
+
+/**
+ * A minimal SMTP client over a raw socket, for tests that send what a real client library would
+ * refuse to (NUL in a command, bare control bytes in headers): sends each line after the previous
+ * reply; between 354 and "." lines go out dot-stuffed as message data. Resolves with every reply
+ * line; a hang-up, reset or timeout is added as a line that is not an SMTP reply, so a test that
+ * wants only refusals sees it. `localAddress` picks the client address (any of 127/8 on Linux).
+ */
+export function smtpReplies(
+  port: number,
+  lines: string[],
+  opts: { localAddress?: string; timeoutMs?: number } = {},
+): Promise<string[]> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1', localAddress: opts.localAddress });
+    const replies: string[] = [];
+    let buffer = '';
+    let next = 0;
+    let inData = false;
+    let done = false;
+    const finish = (extra?: string) => {
+      if (done) return;
+      done = true;
+      socket.destroy();
+      resolve(extra ? [...replies, extra] : replies);
+    };
+    socket.setTimeout(opts.timeoutMs ?? 20_000, () =>
+      finish(`TIMEOUT: no reply within ${opts.timeoutMs ?? 20_000} ms`),
+    );
+    const send = () => {
+      // Message data goes out in one write, up to the "." that ends it (the reply comes after).
+      const data: string[] = [];
+      let line = lines[next++];
+      while (inData && line !== undefined && line !== '.') {
+        data.push((line.startsWith('.') ? '.' : '') + line + '\r\n');
+        line = lines[next++];
+      }
+      if (data.length) socket.write(Buffer.from(data.join(''), 'utf8'));
+      if (line === undefined) return void socket.end();
+      socket.write(Buffer.from(line + '\r\n', 'utf8'));
+    };
+    socket.on('data', (d) => {
+      buffer += d.toString('utf8');
+      let idx;
+      while ((idx = buffer.indexOf('\r\n')) >= 0) {
+        const reply = buffer.slice(0, idx);
+        buffer = buffer.slice(idx + 2);
+        replies.push(reply);
+        if (/^\d{3} /.test(reply)) {
+          if (reply.startsWith('354')) inData = true;
+          else if (inData) inData = false;
+          if (reply.startsWith('221')) return finish();
+          send();
+        }
+      }
+    });
+    socket.on('close', () => {
+      const last = replies.at(-1) ?? '';
+      finish(/^(221|[45]\d\d) /.test(last) ? undefined : 'HANG-UP: closed mid-session');
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => finish(`RESET: ${err.code ?? err.message}`));
+  });
 }

@@ -1,9 +1,12 @@
 // The console's door: every route in a plugin that calls guardConsole needs a live session.
 // Pages send a browser to the sign-in form (303); anything else gets 401. State-changing requests
-// also need proof they came from our own pages: the CSRF token for our forms, or a same-origin
-// Origin for bull-board's fetch() calls (which cannot carry our token).
+// also need proof they came from our own pages: the CSRF token for our forms, which a browser's
+// Sec-Fetch-Site / Origin must not contradict (another site's request is refused even with a
+// token; a request with neither header is judged by the token alone), or a same-origin
+// Sec-Fetch-Site / Origin for bull-board's fetch() calls (which cannot carry our token).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.ts';
+import { requestSite } from '../security.ts';
 import { bindSession, csrfOk, readSession, sessionOf } from './session.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -21,14 +24,6 @@ const wantsPage = (req: FastifyRequest) =>
 
 function refuse(reply: FastifyReply, status: number, error: string, message: string) {
   return reply.code(status).header('Cache-Control', 'no-store').send({ error, message });
-}
-
-function sameOrigin(deps: Pick<Deps, 'config'>, req: FastifyRequest): boolean {
-  if (req.headers['sec-fetch-site'] === 'same-origin') return true;
-  const origin = req.headers.origin;
-  if (!origin) return false;
-  const own = [new URL(deps.config.publicUrl).origin, `${req.protocol}://${req.host}`];
-  return own.includes(origin);
 }
 
 export function guardConsole(
@@ -51,7 +46,11 @@ export function guardConsole(
   // After the body is parsed, so the form's _csrf field can be read.
   app.addHook('preHandler', async (req, reply) => {
     if (SAFE_METHODS.has(req.method)) return;
-    const ok = opts.check === 'csrf' ? csrfOk(deps, sessionOf(req), req) : sameOrigin(deps, req);
+    const site = requestSite(req, deps.config.publicUrl);
+    const ok =
+      opts.check === 'csrf'
+        ? site !== 'cross' && csrfOk(deps, sessionOf(req), req)
+        : site === 'same';
     if (!ok)
       return refuse(
         reply,

@@ -3,8 +3,8 @@
 // Charts are drawn on the server, each with its numbers beside it.
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../deps.ts';
-import { barChart, chartSection, dataTable, lineChart } from '../charts.ts';
-import { consolePage, sendPage } from './layout.ts';
+import { barChart, chartSection, dataTable, lineChart, type TableInput } from '../charts.ts';
+import { consolePage, scrollingTable, sendPage } from './layout.ts';
 import { sessionOf } from './session.ts';
 import {
   checkinsByWeek,
@@ -18,8 +18,9 @@ import {
 
 const pct = (n: number, d: number) => (d ? `${Math.round((n / d) * 100)}%` : '–');
 const short = (day: string) => day.slice(5); // MM-DD
-const scroll = (html: string) =>
-  `<div tabindex="0" role="region" aria-label="Table" style="max-height:18rem;overflow:auto">${html}</div>`;
+/** A data table in a box that scrolls by itself (never the page, even at 320 px), named after its
+ * caption; `tall` tables (a row per day or week) are capped in height too. */
+const table = (t: TableInput, tall = false) => scrollingTable(t.caption, dataTable(t), tall);
 
 function byWeek(steps: StepOutcome[]) {
   const weeks = [...new Set(steps.map((s) => s.week).filter((w): w is number => w !== null))].sort(
@@ -60,8 +61,8 @@ export async function dashboardRoutes(app: FastifyInstance, deps: Deps): Promise
           ],
           stacked: true,
         }),
-        scroll(
-          dataTable({
+        table(
+          {
             caption: 'Enrollments per day (UTC)',
             columns: ['Day', 'SMS', 'Email', 'Total'],
             rows: enrolled.days
@@ -72,7 +73,8 @@ export async function dashboardRoutes(app: FastifyInstance, deps: Deps): Promise
                 (enrolled.sms[i] ?? 0) + (enrolled.email[i] ?? 0),
               ])
               .reverse(),
-          }),
+          },
+          true,
         ),
       ),
       chartSection(
@@ -87,7 +89,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: Deps): Promise
             { name: 'Failed', values: weekly.failed },
           ],
         }),
-        dataTable({
+        table({
           caption: 'Per program week',
           columns: ['Week', 'Sent', 'Delivered', 'Failed', 'Opt-outs'],
           rows: weekly.weeks.map((w, i) => [
@@ -108,8 +110,8 @@ export async function dashboardRoutes(app: FastifyInstance, deps: Deps): Promise
           labels: steps.map((s) => s.step),
           series: [{ name: 'Opt-outs', values: steps.map((s) => s.optOuts) }],
         }),
-        scroll(
-          dataTable({
+        table(
+          {
             caption: 'Per step',
             columns: ['Step', 'Week', 'Sent', 'Delivered', 'Failed', 'Opt-outs', 'Opt-out rate'],
             rows: steps.map((s) => [
@@ -121,7 +123,8 @@ export async function dashboardRoutes(app: FastifyInstance, deps: Deps): Promise
               s.optOuts,
               pct(s.optOuts, s.sent),
             ]),
-          }),
+          },
+          true,
         ),
         'Each opt-out counts against the last program message sent to that person before they left.',
       ),
@@ -142,7 +145,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: Deps): Promise
             series: [{ name: 'Mean rating', values: checkins.map((c) => c.meanRating ?? NaN) }],
             yMax: 5,
           }),
-        dataTable({
+        table({
           caption: 'Check-ins per program week (closed or answered)',
           columns: ['Week', 'Asked', 'Answered', 'Reply rate', 'Mean rating'],
           rows: checkins.map((c) => [
@@ -166,14 +169,15 @@ export async function dashboardRoutes(app: FastifyInstance, deps: Deps): Promise
           ],
           stacked: true,
         }),
-        scroll(
-          dataTable({
+        table(
+          {
             caption: 'Flags per week (week starting, UTC)',
             columns: ['Week of', 'Abuse', 'Self-harm'],
             rows: flags.weeks
               .map((w, i) => [w, flags.abuse[i] ?? 0, flags.self_harm[i] ?? 0])
               .reverse(),
-          }),
+          },
+          true,
         ),
       ),
       chartSection(
@@ -187,7 +191,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: Deps): Promise
             values: queues.map((q) => q.counts?.[st] ?? 0),
           })),
         }),
-        dataTable({
+        table({
           caption: 'Jobs per queue',
           columns: ['Queue', ...QUEUE_STATES],
           rows: queues.map((q) => [

@@ -6,6 +6,7 @@ import type { Deps } from '../../deps.ts';
 import { guardConsole } from './auth.ts';
 import { dashboardRoutes } from './dashboard.ts';
 import { loginRoutes, logoutRoute } from './login.ts';
+import { optOutRoutes } from './optouts.ts';
 import { queueBoard, QUEUES_PATH } from './queues.ts';
 import { revealRoutes } from './reveal.ts';
 import { reviewRoutes } from './review.ts';
@@ -19,6 +20,7 @@ export async function adminConsole(app: FastifyInstance, deps: Deps): Promise<vo
       guardConsole(guarded, deps, { check: 'csrf' });
       await logoutRoute(guarded, deps);
       await reviewRoutes(guarded, deps);
+      await optOutRoutes(guarded, deps);
       await revealRoutes(guarded, deps);
       await subscriberListRoutes(guarded, deps);
       await subscriberPageRoutes(guarded, deps);

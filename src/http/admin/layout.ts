@@ -1,5 +1,8 @@
 // The console's page frame: navigation, the sign-out form, a status line for the last action, and
-// the small helpers every console page uses (hidden CSRF field, times, masked contacts).
+// the small helpers every console page uses (hidden CSRF field, times, masked contacts, scrolling
+// tables). Nothing may make a page scroll sideways on a 320 px screen: a wide table scrolls in
+// its own box (position:relative, so its visually hidden text is clipped with it), and that box
+// can be focused and is named, so it scrolls from the keyboard too.
 import type { FastifyReply } from 'fastify';
 import { maskEmail, maskPhone } from '../../channels/mask.ts';
 import { esc, page } from '../html.ts';
@@ -25,12 +28,13 @@ button.danger{background:#fff;color:#b42318;border-color:#b42318}
 button:disabled{background:#e5e7eb;color:#4b5563;border-color:#9ca3af;cursor:not-allowed}
 blockquote.reply{margin:.5rem 0;padding:.6rem .8rem;border-left:4px solid #0b57d0;background:#f8fafc;white-space:pre-wrap}
 .meta{display:flex;flex-wrap:wrap;gap:.25rem 1rem;color:#4b5563;font-size:.95rem}
-.table-wrap{overflow-x:auto}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:1rem;align-items:start}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.table-wrap,.scroll{overflow-x:auto;position:relative}.scroll>.table-wrap{overflow:visible}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(20rem,100%),1fr));gap:1rem;align-items:start}.grid>*{min-width:0}
 @media (max-width:40rem){nav.top form{margin-left:0}.actions input{width:100%}}
 </style>`;
 
-export type ConsoleTab = 'review' | 'subscribers' | 'dashboard' | 'queues';
+export type ConsoleTab = 'review' | 'optouts' | 'subscribers' | 'dashboard' | 'queues';
 
 export interface ConsolePage {
   title: string;
@@ -43,6 +47,12 @@ export interface ConsolePage {
 
 export const csrfField = (s: ConsoleSession) =>
   `<input type="hidden" name="_csrf" value="${esc(s.csrf)}">`;
+
+/** A table that may be wider than the screen, in a box that scrolls instead of the page; `tall`
+ * also caps its height. The box takes focus (arrow keys scroll it) and is named by `label`. */
+export function scrollingTable(label: string, table: string, tall = false): string {
+  return `<div class="scroll" tabindex="0" role="region" aria-label="${esc(label)}"${tall ? ' style="max-height:18rem;overflow:auto"' : ''}>${table}</div>`;
+}
 
 export function maskedContact(s: { phone: string | null; email: string | null }): string {
   if (s.phone) return maskPhone(s.phone);
@@ -61,6 +71,7 @@ export function when(d: Date | null | undefined, seconds = false): string {
 export function consolePage(session: ConsoleSession, p: ConsolePage): string {
   const tabs: [ConsoleTab, string, string][] = [
     ['review', '/admin', 'Safety review'],
+    ['optouts', '/admin/optouts', 'Opt-out questions'],
     ['subscribers', '/admin/subscribers', 'Subscribers'],
     ['dashboard', '/admin/dashboard', 'Dashboard'],
     ['queues', '/admin/queues', 'Queues'],
@@ -111,6 +122,8 @@ export const NOTICES: Record<string, string> = {
   resumed: 'Subscriber resumed.',
   erased: 'Subscriber erased. A suppression entry keeps them from being messaged again.',
   'signed-in': 'Signed in.',
+  'optout-stopped': 'Opted out: the confirmation is on its way and nothing else will be sent.',
+  'optout-kept': 'Kept: the person stays in the program.',
 };
 
 // Why an action could not be done, by OperatorActionError code (same reason as above: a fixed list).
@@ -120,6 +133,8 @@ export const FAILURES: Record<string, string> = {
   not_paused: 'The enrollment is neither paused nor on a safety hold.',
   not_on_hold: 'The enrollment is not on a safety hold.',
   already_decided: 'That flag already has a decision (another operator may have made it).',
+  already_resolved:
+    'That question is already settled (by another operator, a later STOP or the deadline).',
   erase_partial:
     'Subscriber erased, but a queued job of theirs was running and could not be removed: it finds nothing to send. Run `erase` on the command line for its name.',
 };

@@ -1,14 +1,17 @@
-// Signing in and out. One shared ADMIN_TOKEN opens a 12-hour session. A wrong token gets the same
-// answer every time after a short random delay, and attempts are limited per client and in all
-// (guess-limit.ts, shared with the admin API's bearer token), so the form cannot be used to guess
-// the token. The form itself carries a CSRF token tied to a short-
-// lived cookie, so another site cannot sign a browser in to a session of its choosing.
+// Signing in and out. One shared ADMIN_TOKEN opens a 12-hour session. The form carries a CSRF token
+// tied to a short-lived cookie, and a browser's Sec-Fetch-Site / Origin must not name another
+// site, so another site cannot sign a browser in to a session of its choosing. Only a post that
+// passes both checks is an attempt at the token: it is counted per client, then in all
+// (guess-limit.ts, shared with the admin API's bearer token), and a wrong token gets the same
+// answer every time after a short random delay, so the form cannot be used to guess the token.
+// Junk posts are refused before they are counted, so they cannot lock anyone out.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.ts';
 import { matchesAnyKey, safeEqual } from '../../security/crypto.ts';
 import { esc, page } from '../html.ts';
 import { clientId } from '../rate-limit.ts';
+import { requestSite } from '../security.ts';
 import { safeNext } from './auth.ts';
 import { countGuess, GUESS_LIMIT, GUESS_LIMIT_ALL } from './guess-limit.ts';
 import { sendPage } from './layout.ts';
@@ -64,25 +67,13 @@ export async function loginRoutes(app: FastifyInstance, deps: Deps): Promise<voi
   });
 
   app.post('/login', async (req: FastifyRequest, reply) => {
-    const attempt = await countGuess(deps, req.ip);
-    if (attempt.refused) {
-      deps.log.warn({ client: clientId(deps, req.ip) }, 'console sign-in rate limit reached');
-      reply.header('Retry-After', String(attempt.refused.retryAfter));
-      return sendPage(
-        reply,
-        loginPage(
-          freshForm(deps, reply),
-          '/admin',
-          'Too many sign-in attempts. Wait a few minutes and try again.',
-        ),
-        429,
-      );
-    }
     const body = (req.body ?? {}) as Record<string, unknown>;
     const nonce = parseCookies(req.headers.cookie)[LOGIN_COOKIE];
     const next = safeNext(body.next);
     const csrf = body._csrf;
+    // Checked before anything is counted: a post that is not from our own form guesses nothing.
     if (
+      requestSite(req, deps.config.publicUrl) === 'cross' ||
       !nonce ||
       typeof csrf !== 'string' ||
       !matchesAnyKey(deps.config.appSecrets, csrf, (k) => loginCsrf(k, nonce))
@@ -92,6 +83,20 @@ export async function loginRoutes(app: FastifyInstance, deps: Deps): Promise<voi
         loginPage(freshForm(deps, reply), next, 'This form has expired. Please try again.'),
         403,
       );
+    const attempt = await countGuess(deps, req.ip, 'console');
+    if (attempt.refused) {
+      deps.log.warn({ client: clientId(deps, req.ip) }, 'console sign-in rate limit reached');
+      reply.header('Retry-After', String(attempt.refused.retryAfter));
+      return sendPage(
+        reply,
+        loginPage(
+          freshForm(deps, reply),
+          next,
+          'Too many sign-in attempts. Wait a few minutes and try again.',
+        ),
+        429,
+      );
+    }
     if (typeof body.token !== 'string' || !safeEqual(body.token, deps.config.adminToken)) {
       // The same words and a similar delay whatever was wrong, so answers tell a guesser nothing.
       await pause(300 + Math.floor(Math.random() * 200));

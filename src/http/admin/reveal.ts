@@ -2,11 +2,14 @@
 // an operator asks for one message at a time (a POST with the CSRF token), and each time leaves an
 // audit event and a log line that say who looked at which message, never what it said. A flag's
 // "why" (the features that drove its score) may quote the reply, so it is shown only here, with it.
+// A person's whole phone number or address (pages show it masked) is revealed the same way, and
+// audited as `contact.reveal` (read-audit.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.ts';
 import { decryptText } from '../../security/crypto.ts';
 import { esc } from '../html.ts';
 import { consolePage, sendPage } from './layout.ts';
+import { auditContactRead } from './read-audit.ts';
 import { sessionOf } from './session.ts';
 
 const UUID = /^[0-9a-f-]{36}$/;
@@ -75,7 +78,7 @@ export async function revealMessage(
 }
 
 /** JSON for the page's script; a small page for a browser without it (the form still works). */
-function answer(req: FastifyRequest, reply: FastifyReply, r: RevealResult) {
+function answer(req: FastifyRequest, reply: FastifyReply, r: RevealResult, what = 'Reply') {
   reply.header('Cache-Control', 'no-store');
   if (/application\/json/.test(req.headers.accept ?? '')) {
     return r.ok
@@ -85,13 +88,9 @@ function answer(req: FastifyRequest, reply: FastifyReply, r: RevealResult) {
   // No Referer arrives (Referrer-Policy: no-referrer), so "back" is the review page.
   const back = '/admin';
   const body = r.ok
-    ? `<h1>Reply</h1><blockquote class="reply">${esc(r.text)}</blockquote>${whyList(r.why)}<p><a href="${esc(back)}">Back</a></p>`
-    : `<h1>Reply</h1><p>${esc(r.message)}</p><p><a href="${esc(back)}">Back</a></p>`;
-  return sendPage(
-    reply,
-    consolePage(sessionOf(req), { title: 'Reply', body }),
-    r.ok ? 200 : r.status,
-  );
+    ? `<h1>${esc(what)}</h1><blockquote class="reply">${esc(r.text)}</blockquote>${whyList(r.why)}<p><a href="${esc(back)}">Back</a></p>`
+    : `<h1>${esc(what)}</h1><p>${esc(r.message)}</p><p><a href="${esc(back)}">Back</a></p>`;
+  return sendPage(reply, consolePage(sessionOf(req), { title: what, body }), r.ok ? 200 : r.status);
 }
 
 export async function revealRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
@@ -125,6 +124,31 @@ export async function revealRoutes(app: FastifyInstance, deps: Deps): Promise<vo
     return answer(req, reply, r.ok ? { ...r, why } : r);
   });
 
+  app.post('/subscribers/:id/contact', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const sub = UUID.test(id)
+      ? await deps.db.subscriber.findUnique({
+          where: { id },
+          select: { id: true, phone: true, email: true },
+        })
+      : null;
+    const contact = [sub?.phone, sub?.email].filter(Boolean).join(' · ');
+    if (!sub || !contact)
+      return answer(
+        req,
+        reply,
+        { ok: false, status: 404, message: 'No contact is kept for this subscriber.' },
+        'Contact',
+      );
+    const { actor } = sessionOf(req);
+    await auditContactRead(deps, req, { actor, subscriberId: sub.id, action: 'contact.reveal' });
+    deps.log.info(
+      { actor, action: 'contact.reveal', subscriberId: sub.id },
+      'contact revealed to an operator',
+    );
+    return answer(req, reply, { ok: true, text: contact }, 'Contact');
+  });
+
   app.post('/messages/:id/reveal', async (req, reply) => {
     const { id } = req.params as { id: string };
     return answer(
@@ -149,6 +173,11 @@ export function revealControl(action: string, csrf: string, context = ''): strin
   // `context` tells a screen reader which of several "Show reply" buttons this is.
   const more = context ? `<span class="sr-only"> ${esc(context)}</span>` : '';
   return `<form method="post" action="${esc(action)}" class="reveal" data-reveal><input type="hidden" name="_csrf" value="${esc(csrf)}"><button class="secondary" type="submit">Show reply${more}</button><span class="muted"> Opening it is recorded.</span></form>`;
+}
+
+/** "Show contact": the whole phone number or address, revealed like a reply (and audited). */
+export function contactRevealControl(action: string, csrf: string): string {
+  return `<form method="post" action="${esc(action)}" class="reveal" data-reveal><input type="hidden" name="_csrf" value="${esc(csrf)}"><button class="secondary" type="submit">Show contact</button><span class="muted"> Opening it is recorded.</span></form>`;
 }
 
 export const REVEAL_SCRIPT = `<script>

@@ -18,6 +18,7 @@ import {
   statusFrom,
   when,
 } from './layout.ts';
+import { auditContactList } from './read-audit.ts';
 import { REVEAL_SCRIPT, revealControl } from './reveal.ts';
 import { sessionOf, type ConsoleSession } from './session.ts';
 
@@ -111,6 +112,11 @@ export async function reviewRoutes(app: FastifyInstance, deps: Deps): Promise<vo
       loadFlags(deps, { status: 'open' }, 200),
       loadFlags(deps, { status: { in: ['acknowledged', 'cleared'] } }, 20),
     ]);
+    // The cards and rows show masked contacts: one audit event names whose.
+    await auditContactList(deps, req, {
+      actor: s.actor,
+      subscriberIds: [...open, ...handled].map((f) => f.subscriberId),
+    });
     const body = `<h1>Safety review</h1>
 <p class="muted">Replies that may disclose danger, the most likely first. <strong>Acted</strong>: Steady has already answered with its safety message and held program nudges; a hold lasts until an operator clears it. <strong>Asked</strong>: the signs were unclear, so Steady sent a discreet check-in and the program goes on; <em>Mark danger</em> sends the safety message and holds the program now.</p>
 <p class="muted">Mark safe or Mark danger records your reading of the reply (it helps the safety screen learn) and closes the item.</p>

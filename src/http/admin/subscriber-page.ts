@@ -1,6 +1,7 @@
 // One subscriber: everything that happened, newest first (messages both ways with their status,
 // consent events, check-in answers, safety flags), and the operator's actions. Their own words
-// are behind the same audited reveal as on the review page.
+// are behind the same audited reveal as on the review page, and so is their whole contact (the
+// page shows it masked); each view of the page is audited too (read-audit.ts).
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../deps.ts';
 import {
@@ -17,11 +18,13 @@ import {
   csrfField,
   maskedContact,
   noteFrom,
+  scrollingTable,
   sendPage,
   statusFrom,
   when,
 } from './layout.ts';
-import { REVEAL_SCRIPT, revealControl } from './reveal.ts';
+import { auditContactRead } from './read-audit.ts';
+import { contactRevealControl, REVEAL_SCRIPT, revealControl } from './reveal.ts';
 import { CONFIRM_SCRIPT } from './review.ts';
 import { sessionOf, type ConsoleSession } from './session.ts';
 
@@ -143,6 +146,7 @@ export async function subscriberPageRoutes(app: FastifyInstance, deps: Deps): Pr
         }),
         404,
       );
+    await auditContactRead(deps, req, { actor: s.actor, subscriberId: sub.id });
     const rows = timeline(sub, s)
       .map(
         (t) =>
@@ -153,9 +157,13 @@ export async function subscriberPageRoutes(app: FastifyInstance, deps: Deps): Pr
     const body = `<h1>Subscriber ${esc(maskedContact(sub))}</h1>
 <div class="card"><div class="meta"><span>status <strong>${esc(sub.status)}</strong></span><span>enrollment <strong>${esc(e?.state ?? 'none')}</strong>${e ? ` by ${esc(e.channel)}` : ''}</span>
 <span>next ${esc(e?.nextStep ?? '—')} ${e?.nextRunAt ? when(e.nextRunAt) : ''}</span><span>zone ${esc(sub.timezone)}</span><span>joined ${when(sub.createdAt)}</span></div>
+${sub.phone || sub.email ? contactRevealControl(`/admin/subscribers/${sub.id}/contact`, s.csrf) : ''}
 ${actions(sub, s)}</div>
-<h2>Timeline</h2><div class="table-wrap"><table><caption class="sr-only">Everything that happened, newest first</caption>
-<thead><tr><th>When</th><th>What</th><th>Channel</th><th>Status</th><th>Detail</th></tr></thead><tbody>${rows || '<tr><td colspan="5">Nothing yet.</td></tr>'}</tbody></table></div>
+<h2>Timeline</h2>${scrollingTable(
+      'Timeline',
+      `<table><caption class="sr-only">Everything that happened, newest first</caption>
+<thead><tr><th>When</th><th>What</th><th>Channel</th><th>Status</th><th>Detail</th></tr></thead><tbody>${rows || '<tr><td colspan="5">Nothing yet.</td></tr>'}</tbody></table>`,
+    )}
 ${REVEAL_SCRIPT}${CONFIRM_SCRIPT}`;
     return sendPage(
       reply,

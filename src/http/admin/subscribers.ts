@@ -1,11 +1,13 @@
 // Finding a subscriber: an exact phone number or address, never a partial match (the console is
-// not a way to browse people's contacts), and lists show contacts masked.
+// not a way to browse people's contacts), and lists show contacts masked. Each list shown is
+// audited: one event per page naming the subscribers on it (read-audit.ts).
 import type { FastifyInstance } from 'fastify';
 import { checkPhone } from '../../core/phone.ts';
 import type { Deps } from '../../deps.ts';
 import { normalizeEmail } from '../../flows/enroll.ts';
 import { esc } from '../html.ts';
 import { consolePage, csrfField, maskedContact, sendPage, statusFrom, when } from './layout.ts';
+import { auditContactList } from './read-audit.ts';
 import { sessionOf, type ConsoleSession } from './session.ts';
 
 export type ContactQuery =
@@ -80,6 +82,7 @@ export async function subscriberListRoutes(app: FastifyInstance, deps: Deps): Pr
       take: 50,
       select: SELECT,
     });
+    await auditContactList(deps, req, { actor: s.actor, subscriberIds: rows.map((r) => r.id) });
     const body = listPage(s, rows, { searched: false });
     return sendPage(
       reply,
@@ -96,6 +99,7 @@ export async function subscriberListRoutes(app: FastifyInstance, deps: Deps): Pr
     if (!parsed.ok) body = listPage(s, [], { searched: true, message: parsed.message, echo: q });
     else {
       const rows = await deps.db.subscriber.findMany({ where: parsed.where, select: SELECT });
+      await auditContactList(deps, req, { actor: s.actor, subscriberIds: rows.map((r) => r.id) });
       // The contact is shown again only when nothing matched, to help correct a typo.
       body = rows.length
         ? listPage(s, rows, { searched: true })
