@@ -42,7 +42,9 @@ export interface EnrollResult {
   created: boolean;
 }
 
-const EMAIL_RE = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+// No control characters (NUL would fail in PostgreSQL), no spaces, no address punctuation.
+// eslint-disable-next-line no-control-regex
+const EMAIL_RE = /^[^\s@<>()[\]\\,;:"\x00-\x1f\x7f]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 
 export function normalizeEmail(raw: string): string | null {
   const e = raw.trim().toLowerCase();

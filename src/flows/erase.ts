@@ -273,5 +273,23 @@ async function scrubAudit(
       data: { target: erasedSubjectHash(secret, subject), detail: kept as Prisma.InputJsonObject },
     });
   }
-  return rows.length;
+  // A list view (contact.list) names many people in detail.subscriberIds: only this person's ids
+  // become keyed hashes there; the row stays the operator's record of what they were shown.
+  const subjects = [...new Set(owners.map(([, sub]) => sub).filter((s): s is string => !!s))];
+  const lists = subjects.length
+    ? await tx.$queryRaw<{ id: string; detail: Record<string, unknown> }[]>(Prisma.sql`
+        SELECT id, detail FROM audit_events
+        WHERE jsonb_typeof(detail->'subscriberIds') = 'array'
+          AND detail->'subscriberIds' ?| ${subjects}::text[]`)
+    : [];
+  for (const row of lists) {
+    const ids = (row.detail.subscriberIds as unknown[]).map((v) =>
+      typeof v === 'string' && subjects.includes(v) ? erasedSubjectHash(secret, v) : v,
+    );
+    await tx.auditEvent.update({
+      where: { id: row.id },
+      data: { detail: { ...row.detail, subscriberIds: ids } as Prisma.InputJsonObject },
+    });
+  }
+  return rows.length + lists.length;
 }

@@ -3,6 +3,7 @@
 // the contact itself; lists leave one event per request naming the subscribers shown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskPhone } from '../../src/channels/mask.ts';
+import { eraseContact } from '../../src/flows/erase.ts';
 import { API_ACTOR } from '../../src/http/admin/read-audit.ts';
 import {
   consoleTestbed,
@@ -213,5 +214,25 @@ describe('admin API', () => {
       where: { action: 'subscriber.stop', target: f.sub.id },
     });
     expect(row.actor).toBe(API_ACTOR);
+  });
+});
+
+describe('erasure reaches the list events too', () => {
+  it("an erased person's id in a contact.list event becomes a keyed hash; the others stay", async () => {
+    const f = await flaggedSubscriber(t);
+    const other = await flaggedSubscriber(t);
+    const from = await since();
+    await op.post('/admin/subscribers/search', { contact: f.phone });
+    await op.post('/admin/subscribers/search', { contact: other.phone });
+    const [mine, theirs] = await eventsFor('contact.list', from, { actor });
+    expect(mine?.detail).toMatchObject({ subscriberIds: [f.sub.id] });
+    await eraseContact(t.deps, { phone: f.phone }, 'operator:test');
+    const after = await t.deps.db.auditEvent.findUniqueOrThrow({ where: { id: mine!.id } });
+    const ids = (after.detail as { subscriberIds: string[] }).subscriberIds;
+    expect(ids).toHaveLength(1);
+    expect(ids[0]).not.toBe(f.sub.id);
+    expect(JSON.stringify(after)).not.toContain(f.sub.id);
+    const untouched = await t.deps.db.auditEvent.findUniqueOrThrow({ where: { id: theirs!.id } });
+    expect(untouched.detail).toMatchObject({ subscriberIds: [other.sub.id] });
   });
 });
