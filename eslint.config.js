@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'src/generated/', 'test-output/', 'coverage/'] },
+  {
+    ignores: ['node_modules/', 'src/generated/', 'test-output/', 'coverage/', 'dist/', '.steady/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

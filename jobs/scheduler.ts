@@ -9,6 +9,7 @@
 // and no message row waits `queued` long enough for the sweep to take it for lost.
 import type { Deps } from '../src/deps.ts';
 import { claimDueSteps, type TickResult } from '../src/flows/claim-due.ts';
+import { metrics } from '../src/metrics.ts';
 
 export interface SchedulerLoop {
   stop(): Promise<void>;
@@ -45,7 +46,11 @@ export function startScheduler(
       try {
         held = (await queuedSends(deps)) >= maxQueued;
         if (!held) {
+          const tickStart = performance.now();
           const r = await claimDueSteps(deps, { lookaheadMs });
+          metrics.observe('steady_claim_tick_seconds', (performance.now() - tickStart) / 1000);
+          for (const result of ['queued', 'deferred', 'completed'] as const)
+            if (r[result]) metrics.inc('steady_scheduler_claims_total', { result }, r[result]);
           state.ticks++;
           opts.onTick?.(r);
           full = r.claimed >= deps.config.schedulerBatch;

@@ -2,7 +2,7 @@
 // the command's own output). Errors a person can fix print one clear message and exit 2.
 import { parseArgs } from 'node:util';
 import { UsageError } from './commands/args.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { ConfigError, loadConfig, loadEnvFile, type Config } from './config.ts';
 import { ensureDatabase, migrate, MigrationError } from './db/migrate.ts';
 import { MESSAGES_DIR, MIGRATIONS_DIR } from './paths.ts';
 import { StartupError } from './startup-error.ts';
@@ -25,6 +25,7 @@ const USAGE = `Usage: npm run cli -- <command> [options]
                                   remove a person's data and queued jobs, keep a suppression entry
   bench [--n 100000] [--json] [--scale] [--only ceiling,steady,safety,scale,limit] [--quick]
                                   the benchmark, on its own database (steady_bench) and Redis prefix
+  openapi [--compact]             print the OpenAPI 3.1 document of the HTTP API
 `;
 
 function config(): Config {
@@ -46,6 +47,8 @@ async function runMigrate(cfg: Config, quiet = false): Promise<void> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // A .env file in the working directory fills in what the environment does not set.
+  loadEnvFile('.env');
   switch (command) {
     case undefined:
     case 'help':
@@ -75,7 +78,10 @@ async function main(argv: string[]): Promise<number> {
       const role = command === 'serve' ? 'web' : command === 'work' ? 'worker' : 'scheduler';
       const running = await startRoles(deps, [role], { queues });
       stopOnSignals(running, deps.log);
-      deps.log.info({ role, url: running.url, queues: queues ?? undefined }, 'started');
+      deps.log.info(
+        { role, url: running.url, metrics: running.metricsUrl, queues: queues ?? undefined },
+        'started',
+      );
       return new Promise(() => {}); // runs until a signal
     }
     case 'enroll':
@@ -106,6 +112,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/erase.ts')).eraseCommand(config(), rest);
     case 'bench':
       return (await import('./commands/bench.ts')).benchCommand(config(), rest);
+    case 'openapi':
+      return (await import('./commands/openapi.ts')).openapiCommand(rest);
     default:
       throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
   }

@@ -1,6 +1,8 @@
 // The only reader of process.env. Every setting has a local default so that `npm run dev` works
 // with nothing but Redis and PostgreSQL; a bad value stops start-up with one message that lists
 // every bad variable (see ConfigError and main.ts).
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
 
 const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
@@ -66,7 +68,7 @@ const contact = z
     (v) =>
       /^https?:\/\/[^\s]+$/i.test(v) ||
       /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v) ||
-      /^\+?[0-9][0-9 ().-]{5,20}[0-9]$/.test(v),
+      /^\+?\(?[0-9][0-9 ().-]{5,20}[0-9]$/.test(v),
     'must be a web address (https://...), an email address or a phone number',
   );
 
@@ -174,11 +176,19 @@ const schema = z.object({
   POSTAL_ADDRESS: z.string().default(DEV_POSTAL_ADDRESS),
   SUPPORT_CONTACT: contact.default(DEV_SUPPORT_CONTACT),
   INBOUND_SMTP_PORT: int(0, 65535).default(2525),
+  // Where the inbound SMTP listener binds: 0.0.0.0 to take mail from other hosts (the image).
+  INBOUND_SMTP_HOST: z.string().min(1).default('127.0.0.1'),
   // An SMTP connection silent this long is closed; connections at once, in all and per client.
   INBOUND_SMTP_IDLE_TIMEOUT_MS: int(100, 3600000).default(60000),
   INBOUND_SMTP_MAX_CONNECTIONS: int(2, 100000).default(100),
   INBOUND_SMTP_MAX_CONNECTIONS_PER_CLIENT: int(1, 100000).default(10),
   INBOUND_EMAIL_SECRET: z.string().min(16).optional(),
+  // The authserv-id of our own relay's Authentication-Results header (sender proof for replies);
+  // unset: the first (topmost) such header is trusted.
+  INBOUND_AUTHSERV_ID: z
+    .string()
+    .regex(/^[^\s;()"]+$/, 'one authserv-id, like mx.example.com')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PROGRAM: z.string().default('steady'),
   DEFAULT_TIMEZONE: timezone.default('America/New_York'),
@@ -203,11 +213,21 @@ const schema = z.object({
   SCHEDULER_BATCH: int(1, 10000).default(500),
   SCHEDULER_INTERVAL_MS: int(50, 600000).default(1000),
   SHUTDOWN_GRACE_MS: int(0, 600000).default(10000),
+  // New unconfirmed people per hour, each channel on its own: SMS numbers that text JOIN (the
+  // SMS-pumping guard; the name is kept for compatibility) and addresses from the web form.
   PENDING_CAP_PER_HOUR: int(1, 1000000).default(200),
+  EMAIL_PENDING_CAP_PER_HOUR: int(1, 1000000).default(200),
   PROGRAM_SPEED: z.coerce.number().min(1).max(100000).default(1),
   DEV_ROUTES: bool.optional(),
   // Behind a reverse proxy: how many hops to trust for the client address (rate limits use it).
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  // Prometheus metrics: every role serves /metrics and /healthz on METRICS_PORT (unset: off, but
+  // `dev` uses 9464; 0: a spare port). The web role's public listener serves /metrics only with
+  // METRICS_PUBLIC=1, and then only to `Authorization: Bearer <METRICS_TOKEN>`.
+  METRICS_PORT: int(0, 65535).optional(),
+  METRICS_HOST: z.string().optional(),
+  METRICS_PUBLIC: bool.default(false),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 /** Checks that span several variables, on the raw values (so they are reported together with
@@ -228,7 +248,29 @@ function crossChecks(raw: Record<string, string | undefined>): string[] {
   if (email === 'smtp' && !raw.SMTP_URL)
     out.push('SMTP_URL: is required when EMAIL_TRANSPORT=smtp');
   out.push(...limitChecks(raw));
+  out.push(...metricsChecks(raw));
   if (raw.NODE_ENV === 'production') out.push(...productionSecrets(raw), ...productionPublic(raw));
+  return out;
+}
+
+/** The public /metrics needs a token of its own: never the admin token (a scrape config holding
+ * it would open the console), never a public value. */
+function metricsChecks(raw: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  const on = ['true', '1', 'yes'].includes(raw.METRICS_PUBLIC ?? '');
+  if (on && !raw.METRICS_TOKEN)
+    out.push(
+      'METRICS_TOKEN: is required when METRICS_PUBLIC=1 (scrapers send it as a bearer token)',
+    );
+  if (raw.METRICS_TOKEN && raw.METRICS_TOKEN === (raw.ADMIN_TOKEN ?? DEV_ADMIN_TOKEN))
+    out.push(
+      'METRICS_TOKEN: must differ from ADMIN_TOKEN (a scraper must not hold the admin token)',
+    );
+  if (raw.METRICS_TOKEN && DEV_VALUES.has(raw.METRICS_TOKEN))
+    out.push('METRICS_TOKEN: is a development default, which is public; set a secret of your own');
+  const port = raw.METRICS_PORT;
+  if (port && port !== '0' && port === (raw.PORT ?? '3000') && !/\D/.test(port))
+    out.push(`METRICS_PORT (got "${port}"): must differ from PORT (the public listener)`);
   return out;
 }
 
@@ -302,8 +344,9 @@ function productionSecrets(raw: Record<string, string | undefined>): string[] {
   return out;
 }
 
-/** Placeholder text a copied example would leave in: "example.com", "Example Street", ... */
-const EXAMPLE = /\bexample\b/i;
+/** Placeholder text a copied example would leave in: "example.com", "Example Street", ...
+ * ("example-health.org" is a real name and passes). */
+const EXAMPLE = /\bexample\.(?:com|org|net|edu)\b|\bexample\s+(?:street|st|road|avenue|ave)\b/i;
 
 /** Production tells people who is writing to them, truthfully: the sender, the postal address in
  * every email footer and the support contact on the terms and privacy pages are real values (not
@@ -324,6 +367,12 @@ function productionPublic(raw: Record<string, string | undefined>): string[] {
     'the contact the terms and privacy pages and HELP give people',
     DEV_SUPPORT_CONTACT,
   );
+  // Email replies (a STOP among them) go to reply+...@REPLY_DOMAIN: the default goes nowhere.
+  const replyDomain = raw.REPLY_DOMAIN?.trim();
+  if (!replyDomain || EXAMPLE.test(replyDomain) || replyDomain === 'reply.example.com')
+    out.push(
+      'REPLY_DOMAIN: must be set in production to a domain whose mail reaches the SMTP listener (email replies, STOP among them, go there)',
+    );
   const publicUrl = raw.PUBLIC_URL?.trim();
   if (!publicUrl)
     out.push('PUBLIC_URL: must be set in production, to the https address people and Twilio use');
@@ -335,6 +384,43 @@ function productionPublic(raw: Record<string, string | undefined>): string[] {
 }
 
 export type Env = z.output<typeof schema>;
+
+/** Every variable Steady reads, with its default as it would be written in the environment
+ * (undefined: no default). .env.example lists exactly these (tools/env-example.ts). */
+export function configVariables(): { name: string; default?: string }[] {
+  return Object.entries(schema.shape).map(([name, field]) => {
+    const def = (field as { _zod: { def: { type: string; defaultValue?: unknown } } })._zod.def;
+    const value = def.type === 'default' || def.type === 'prefault' ? def.defaultValue : undefined;
+    return { name, default: value === undefined ? undefined : String(value) };
+  });
+}
+
+/**
+ * Lays a `.env` file (KEY=value lines, read as `node --env-file` reads them) under the
+ * environment: a variable already set in the environment wins. Returns the names it set. Not read
+ * when the environment says NODE_ENV=test, so a developer's .env never reaches the test suite's
+ * processes. The command line calls this once, before the configuration is built.
+ */
+export function loadEnvFile(
+  path = '.env',
+  env: Record<string, string | undefined> = process.env,
+): string[] {
+  if (env.NODE_ENV === 'test') return [];
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new ConfigError([`${path}: cannot be read (${(err as Error).message})`]);
+  }
+  const set: string[] = [];
+  for (const [name, value] of Object.entries(parseEnv(text))) {
+    if (env[name] !== undefined) continue;
+    env[name] = value;
+    set.push(name);
+  }
+  return set;
+}
 
 export interface Config {
   env: Env['NODE_ENV'];
@@ -373,10 +459,13 @@ export interface Config {
     bounceAddress: string;
     postalAddress: string;
     inboundSmtpPort: number;
+    inboundSmtpHost: string;
     inboundSmtpIdleTimeoutMs: number;
     inboundSmtpMaxConnections: number;
     inboundSmtpMaxConnectionsPerClient: number;
     inboundSecret?: string;
+    /** Authentication-Results from this authserv-id only; undefined: the topmost header. */
+    inboundAuthservId?: string;
   };
   logLevel: Env['LOG_LEVEL'];
   program: string;
@@ -397,10 +486,15 @@ export interface Config {
   schedulerBatch: number;
   schedulerIntervalMs: number;
   shutdownGraceMs: number;
+  /** New pending SMS numbers per hour (PENDING_CAP_PER_HOUR). */
   pendingCapPerHour: number;
+  /** New pending email addresses per hour from the sign-up form (EMAIL_PENDING_CAP_PER_HOUR). */
+  emailPendingCapPerHour: number;
   programSpeed: number;
   devRoutes: boolean;
   trustProxy: number;
+  /** METRICS_*: port null = no metrics server (dev then uses 9464); host defaults to HOST. */
+  metrics: { port: number | null; host: string; public: boolean; token?: string };
 }
 
 export class ConfigError extends Error {
@@ -473,11 +567,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       bounceAddress: e.BOUNCE_ADDRESS ?? `bounces@${e.REPLY_DOMAIN}`,
       postalAddress: e.POSTAL_ADDRESS,
       inboundSmtpPort: e.INBOUND_SMTP_PORT,
+      inboundSmtpHost: e.INBOUND_SMTP_HOST,
       inboundSmtpIdleTimeoutMs: e.INBOUND_SMTP_IDLE_TIMEOUT_MS,
       inboundSmtpMaxConnections: e.INBOUND_SMTP_MAX_CONNECTIONS,
       inboundSmtpMaxConnectionsPerClient: e.INBOUND_SMTP_MAX_CONNECTIONS_PER_CLIENT,
       inboundSecret:
         e.INBOUND_EMAIL_SECRET ?? (e.NODE_ENV === 'production' ? undefined : e.APP_SECRET[0]),
+      inboundAuthservId: e.INBOUND_AUTHSERV_ID?.toLowerCase(),
     },
     logLevel: e.LOG_LEVEL,
     program: e.PROGRAM,
@@ -499,11 +595,18 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     pendingCapPerHour: e.PENDING_CAP_PER_HOUR,
+    emailPendingCapPerHour: e.EMAIL_PENDING_CAP_PER_HOUR,
     programSpeed: e.PROGRAM_SPEED,
     // The local outbox and phone show every message: never on in production unless asked for.
     devRoutes:
       e.DEV_ROUTES ??
       (e.NODE_ENV !== 'production' && (smsTransport === 'outbox' || emailTransport === 'outbox')),
     trustProxy: e.TRUST_PROXY,
+    metrics: {
+      port: e.METRICS_PORT ?? null,
+      host: e.METRICS_HOST ?? e.HOST,
+      public: e.METRICS_PUBLIC,
+      token: e.METRICS_TOKEN,
+    },
   };
 }

@@ -9,6 +9,7 @@ import type { Deps } from './deps.ts';
 import { buildApp } from './http/app.ts';
 import { routeModules, startSideServices } from './http/modules.ts';
 import { closeDeps } from './main.ts';
+import { startMetricsServer } from './metrics-server.ts';
 import { QUEUE_NAMES, type QueueName } from './queues.ts';
 
 export type Role = 'web' | 'worker' | 'scheduler';
@@ -16,17 +17,39 @@ export type Role = 'web' | 'worker' | 'scheduler';
 export interface Running {
   app?: FastifyInstance;
   url?: string;
+  /** The metrics listener (METRICS_PORT), when one runs. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
 export async function startRoles(
   deps: Deps,
   roles: Role[],
-  opts: { queues?: QueueName[] } = {},
+  opts: {
+    queues?: QueueName[];
+    /** The metrics port when METRICS_PORT is unset (dev: 9464); a busy default is only a warning. */
+    defaultMetricsPort?: number;
+  } = {},
 ): Promise<Running> {
   const stops: (() => Promise<void>)[] = [];
   let app: FastifyInstance | undefined;
   let url: string | undefined;
+  // Metrics first: a METRICS_PORT that cannot be used stops start-up before any work is taken.
+  // One listener per process, whatever roles it runs; it closes last, after the workers drain.
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  const metricsPort = deps.config.metrics.port ?? opts.defaultMetricsPort;
+  if (metricsPort !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(deps, {
+        port: metricsPort,
+        host: deps.config.metrics.host,
+        roles,
+      });
+    } catch (err) {
+      if (deps.config.metrics.port !== null) throw err;
+      deps.log.warn({ port: metricsPort }, `metrics not served: ${(err as Error).message}`);
+    }
+  }
   if (roles.includes('web')) {
     app = await buildApp(deps, { modules: routeModules });
     url = await app.listen({ port: deps.config.port, host: deps.config.host });
@@ -49,10 +72,15 @@ export async function startRoles(
       await loop.stop();
     });
   }
+  if (metricsServer) {
+    const server = metricsServer;
+    stops.push(() => server.close());
+  }
   let stopping: Promise<void> | null = null;
   return {
     app,
     url,
+    metricsUrl: metricsServer?.url,
     stop() {
       // Web first (no new work comes in), then the scheduler, then the workers drain.
       stopping ??= (async () => {

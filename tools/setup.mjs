@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Brings a fresh clone up to date before `npm run dev` and `npm test`: installs dependencies when
-// package-lock.json changed, generates the Prisma client when the schema changed, checks that
-// PostgreSQL and Redis answer, and applies migrations. Plain Node (no dependencies), because it
-// runs before anything is installed. Prints what it does.
+// package-lock.json changed and generates the Prisma client when the schema changed. For the
+// tests (--test) it also checks that PostgreSQL and Redis answer and migrates the test database;
+// `dev` does both itself (it reads .env, and starts private servers under .steady/ when none
+// answer: src/commands/dev-services.ts). Plain Node (no dependencies), because it runs before
+// anything is installed. Prints what it does.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -41,14 +43,16 @@ if (!isCurrent(schemaStamp(root), schemaHash)) {
   say('Prisma client up to date');
 }
 
-// 3. Services.
-const databaseUrl = forTest
-  ? (process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/steady_test')
-  : (process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/steady');
-const redisUrl =
-  (forTest ? process.env.TEST_REDIS_URL : undefined) ??
-  process.env.REDIS_URL ??
-  'redis://127.0.0.1:6379';
+// 3. Services: the tests' own. `dev` checks its services and migrates by itself.
+if (!forTest) {
+  say('dev checks PostgreSQL and Redis and applies migrations itself');
+  process.exit(0);
+}
+const databaseUrl =
+  process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/steady_test';
+const redisUrl = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const inDocker =
+  '`docker compose -f docker-compose.yml -f docker-compose.dev.yml up -d postgres redis`';
 
 function reachable(host, port) {
   return new Promise((resolve) => {
@@ -66,13 +70,13 @@ if (!(await reachable(pg.hostname, pg.port || 5432)))
   missing.push(
     `PostgreSQL is not answering at ${pg.hostname}:${pg.port || 5432}. Start it, e.g.\n` +
       `    pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n` +
-      `  or \`docker compose up -d postgres\`, or set ${forTest ? 'TEST_DATABASE_URL' : 'DATABASE_URL'}.`,
+      `  or ${inDocker}, or set TEST_DATABASE_URL.`,
   );
 if (!(await reachable(rd.hostname, rd.port || 6379)))
   missing.push(
     `Redis is not answering at ${rd.hostname}:${rd.port || 6379}. Start it, e.g.\n` +
       `    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no\n` +
-      `  or \`docker compose up -d redis\`, or set ${forTest ? 'TEST_REDIS_URL' : 'REDIS_URL'}.`,
+      `  or ${inDocker}, or set TEST_REDIS_URL.`,
   );
 if (missing.length) {
   console.error('[setup] Steady needs PostgreSQL and Redis running:\n  ' + missing.join('\n  '));

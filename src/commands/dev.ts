@@ -1,10 +1,15 @@
 // `npm run dev`: everything in one process on local defaults, migrations applied first, a banner
 // with the URLs. `--speed N` runs the program clock N times faster for demos (e.g. 3600: a
-// program hour each second, a week in under 3 minutes).
+// program hour each second, a week in under 3 minutes). With no PostgreSQL or Redis answering on
+// this machine, it starts private ones under .steady/ (dev-services.ts) and stops them with itself.
 import type { Config } from '../config.ts';
 import { buildDeps } from '../main.ts';
 import { startRoles, stopOnSignals } from '../roles.ts';
 import { parse, UsageError } from './args.ts';
+import { ensureLocalServices } from './dev-services.ts';
+
+/** Where `dev` serves Prometheus metrics when METRICS_PORT is unset. */
+export const DEV_METRICS_PORT = 9464;
 
 export async function dev(
   cfg: Config,
@@ -16,10 +21,21 @@ export async function dev(
   if (!Number.isFinite(speed) || speed < 1 || speed > 100000)
     throw new UsageError('--speed must be a number from 1 to 100000');
   const config = { ...cfg, programSpeed: speed };
-  await runMigrate(config);
-  const deps = await buildDeps(config);
-  const running = await startRoles(deps, ['web', 'worker', 'scheduler']);
-  stopOnSignals(running, deps.log);
+  const local = await ensureLocalServices(config);
+  // Whatever way dev ends, its private servers stop too (after the roles, on a signal).
+  process.once('exit', () => local.stopNow());
+  const { deps, running } = await (async () => {
+    await runMigrate(config);
+    const deps = await buildDeps(config);
+    const running = await startRoles(deps, ['web', 'worker', 'scheduler'], {
+      defaultMetricsPort: DEV_METRICS_PORT,
+    });
+    return { deps, running };
+  })().catch(async (err: unknown) => {
+    await local.stop();
+    throw err;
+  });
+  stopOnSignals({ ...running, stop: () => running.stop().finally(() => local.stop()) }, deps.log);
   const base = `http://localhost:${config.port}`;
   const lines = [
     '',
@@ -35,8 +51,10 @@ export async function dev(
       : []),
     `  Operator console  ${base}/admin   (token: ADMIN_TOKEN${config.env !== 'production' && !process.env.ADMIN_TOKEN ? ` = ${config.adminToken}` : ''})`,
     `  Queues            ${base}/admin/queues`,
-    `  Health            ${base}/healthz   ${base}/readyz   ${base}/metrics`,
-    `  Inbound email     SMTP on 127.0.0.1:${config.email.inboundSmtpPort} for *@${config.email.replyDomain}`,
+    `  Health            ${base}/healthz   ${base}/readyz`,
+    `  Metrics           ${running.metricsUrl ? `${running.metricsUrl}/metrics` : `off (port ${config.metrics.port ?? DEV_METRICS_PORT} is busy: set METRICS_PORT)`}`,
+    `  Inbound email     SMTP on ${config.email.inboundSmtpHost}:${config.email.inboundSmtpPort} for *@${config.email.replyDomain}`,
+    ...local.banner,
     '',
     '  Try: npm run cli -- sms --from +12025550123 "JOIN"      Ctrl-C stops.',
     '',

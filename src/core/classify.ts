@@ -75,6 +75,9 @@ function withoutSignOff(body: string): string {
   return lines.join('\n').trim();
 }
 
+/** "1 - ", "3, ", "4. " in front of words: a check-in rating, read apart from the words. */
+const LEADING_RATING = /^\s*[1-5]\s*(?:[-.,:;)/]|\s)\s*(?=\S)/;
+
 const WH_WORDS = /^(?:what|when|where|why|who|whom|whose|how|which)\s+(\S+)/;
 const WH_NEXT = new Set(
   (
@@ -152,8 +155,18 @@ export function readReply(text: string, ctx: ReadContext): Reading {
       matched: [`keyword:${keyword.command}`, ...screen.matched],
     };
   }
-  // Revocation in any wording: "STOP. I didn't sign up for this", "quit texting me".
-  const revocation = readRevocation(ctx.channel === 'email' ? withoutSignOff(body) : body);
+  // Revocation in any wording: "STOP. I didn't sign up for this", "quit texting me", read
+  // without a leading check-in rating ("1 - please stop").
+  const worded = (ctx.channel === 'email' ? withoutSignOff(body) : body).replace(
+    LEADING_RATING,
+    '',
+  );
+  const revocation = readRevocation(worded);
+  // The wide net (core/revocation.ts `cease-messaging`) is the least sure reading: beside a reply
+  // the screen reads as self-harm it asks rather than acts, so despair is never filed as
+  // "unsubscribe" (the safety message answers, and an operator sees the question).
+  const despair = screen.categories.includes('self_harm');
+  if (revocation.rule === 'cease-messaging' && despair) revocation.revocation = 'unclear';
   if (revocation.revocation === 'optout') {
     return {
       ...base,

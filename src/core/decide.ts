@@ -30,7 +30,20 @@ export interface ReplyContext {
   optinSentRecently: boolean;
   /** Whether this person already got the opt-out clarification in the last 24 hours. */
   clarifySentRecently?: boolean;
+  /** Email: the receiving relay's verdict on the sender (SPF/DKIM/DMARC, email/auth-results.ts).
+   * 'fail' (the From header may be forged): nothing is acted on, an operator decides. 'pass' and
+   * 'none' (no verdict, and always for SMS): as usual. Missing counts as 'none'. */
+  senderVerified?: 'pass' | 'fail' | 'none';
+  /** HELP answers already sent to this number or person in the last hour and the last 24 hours
+   * (see HELP_LIMITS); missing counts as none. */
+  helpSentLastHour?: number;
+  helpSentLastDay?: number;
 }
+
+/** HELP is answered at most this often per number or person, so a flood of HELPs (from anyone,
+ * known or not) costs a few answers, not one each. Safety messages and STOP confirmations are
+ * never limited by it. */
+export const HELP_LIMITS = { perHour: 3, perDay: 10 };
 
 export type Action =
   | { kind: 'join' } // create a pending subscriber and enrollment
@@ -51,6 +64,9 @@ export type Action =
       matched: string[];
       risk: number;
       why: string[];
+      /** The sender was not verified, so nothing was sent: `alert` (the screen said act) tells
+       * operators now, `review` (it said ask) only puts it in the review queue. */
+      unverified?: 'alert' | 'review';
     }
   | { kind: 'hold' }
   | { kind: 'send'; template: string; message: 'system' | 'safety'; vars?: Record<string, string> };
@@ -64,6 +80,7 @@ function ack(rating: number | null): string {
 }
 
 export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
+  if (ctx.senderVerified === 'fail') return unverifiedSender(ctx, reading);
   const actions: Action[] = [];
   const known = ctx.subscriber;
 
@@ -127,7 +144,11 @@ export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
       }
       return actions;
     case 'help':
-      actions.push({ kind: 'send', template: 'help', message: 'system' });
+      if (
+        (ctx.helpSentLastHour ?? 0) < HELP_LIMITS.perHour &&
+        (ctx.helpSentLastDay ?? 0) < HELP_LIMITS.perDay
+      )
+        actions.push({ kind: 'send', template: 'help', message: 'system' });
       return actions;
     case 'join':
     case 'yes':
@@ -149,13 +170,21 @@ export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
         return actions;
       }
       // After STOP only a clear yes brings someone back: START (or UNSTOP), or a new JOIN that
-      // asks again and waits for its own YES. A bare "yeah" or "sure" is not consent.
-      if (known.status === 'stopped' && reading.intent === 'yes') break;
-      if (known.status === 'stopped' && reading.intent === 'join') {
-        actions.push(
-          { kind: 'rejoin' },
-          { kind: 'send', template: 'optin_confirm', message: 'system' },
-        );
+      // asks again and waits for its own YES. A bare "yeah" or "sure" is not consent. Someone
+      // whose opt-in lapsed unanswered (expired) is asked again the same way; their YES counts
+      // only as the answer to an opt-in text sent in the last 24 hours.
+      if (lapsedYes(known.status, reading.intent)) {
+        if (known.status === 'expired' && ctx.optinSentRecently) {
+          actions.push({ kind: 'confirm' });
+          return actions;
+        }
+        break;
+      }
+      if (lapsedJoin(known.status, reading.intent)) {
+        actions.push({ kind: 'rejoin' });
+        // After a STOP, a JOIN is always asked again; a lapsed opt-in at most once a day.
+        if (known.status === 'stopped' || !ctx.optinSentRecently)
+          actions.push({ kind: 'send', template: 'optin_confirm', message: 'system' });
         return actions;
       }
       if (known.status === 'pending' || known.status === 'stopped' || known.status === 'expired') {
@@ -223,6 +252,12 @@ export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
   // Maybe asking to stop, maybe not ("I'm done", "how do I cancel?"): ask once, plainly, and let
   // an operator decide. No cheerful acknowledgement on top.
   const unclear = reading.optOutUnclear === true && known.status !== 'stopped';
+  // Someone who never confirmed and now sounds like they want out ("I never signed up for
+  // this"): stop, no question asked; nothing was going to be sent anyway.
+  if (unclear && known.status === 'pending') {
+    actions.push({ kind: 'optOut' }, { kind: 'send', template: 'stop_confirm', message: 'system' });
+    return actions;
+  }
   if (unclear) {
     actions.push({ kind: 'optOutQuery', rule: optOutRule(reading) });
     if (!ctx.clarifySentRecently && !answeredSafety)
@@ -242,6 +277,47 @@ export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
     actions.push({ kind: 'send', template: ack(rating), message: 'system' });
   return actions;
 }
+
+/** The rule name an unverified sender's items carry (flag `matched`, opt-out question `rule`). */
+export const SENDER_UNVERIFIED = 'sender:unverified';
+
+/**
+ * A reply the receiving mail server could not tie to its From address (DMARC failed, or DKIM and
+ * SPF both did): anyone who knows the reply address could have written it. Nothing in it is acted
+ * on automatically (no opt-out, no safety message, no hold, no keyword, no check-in answer); what
+ * would have been acted on goes to an operator instead. A disclosure becomes an `ask` flag marked
+ * `sender:unverified` (operators are alerted when it would have been `act`; *Mark danger* then
+ * sends the safety message and holds, as for any ask), and a STOP or any other opt-out wording an
+ * opt-out question, settled by an operator or at its deadline like the others.
+ */
+function unverifiedSender(ctx: ReplyContext, reading: Reading): Action[] {
+  const known = ctx.subscriber;
+  if (!known) return [];
+  const actions: Action[] = [];
+  const concern = reading.band === 'ask' ? reading.concern : [];
+  for (const category of [...new Set([...reading.safety, ...concern])])
+    actions.push({
+      kind: 'flag',
+      category,
+      band: 'ask',
+      matched: [...reading.matched.filter((m) => m.startsWith(category + ':')), SENDER_UNVERIFIED],
+      risk: reading.risk[category],
+      why: reading.why,
+      unverified: reading.safety.includes(category) ? 'alert' : 'review',
+    });
+  const stop = reading.intent === 'stop';
+  if ((stop || reading.optOutUnclear === true) && known.status !== 'stopped') {
+    const said = stop
+      ? (reading.matched.find((m) => m.startsWith('optout:'))?.slice('optout:'.length) ?? 'stop')
+      : optOutRule(reading);
+    actions.push({ kind: 'optOutQuery', rule: `${said} ${SENDER_UNVERIFIED}` });
+  }
+  return actions;
+}
+
+const lapsed = (status: SubscriberState) => status === 'stopped' || status === 'expired';
+const lapsedYes = (status: SubscriberState, intent: string) => lapsed(status) && intent === 'yes';
+const lapsedJoin = (status: SubscriberState, intent: string) => lapsed(status) && intent === 'join';
 
 function optOutRule(reading: Reading): string {
   const m = reading.matched.find((x) => x.startsWith('optout-unclear:'));

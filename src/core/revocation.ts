@@ -133,7 +133,7 @@ const MSG_VERB = '(?:text|message|email|contact|write|send|spam|bother|call|hit 
 const MSG_NOUN =
   '(?:texts?|messages?|emails?|mails?|sms|notifications?|reminders?|alerts?|nudges?|tips|check ?ins?|spam|program|programme|course|subscriptions?|service|mailing list|list|newsletters?|communications?|contact|correspondence|these|this number|all this)';
 const DETERMINER =
-  '(?:(?:the|these|those|this|your|all|all the|all these|all of these|all of the|all of your|any|any more|my|of|of the|of these|of your|getting|receiving|sending me|sending)\\s+)*';
+  '(?:(?:the|these|those|this|your|all|further|future|all further|all future|all the|all these|all of these|all of the|all of your|any|any more|my|of|of the|of these|of your|getting|receiving|sending me|sending)\\s+)*';
 // Who is doing the stopping: the nearest subject before the verb decides ("I would appreciate
 // it if you would stop sending" is "you"; "he won't stop texting me" is "he").
 const THIRD_PARTY = new Set(
@@ -172,6 +172,25 @@ const EN: Rule[] = [
     name: 'keep-wanted',
     re: /\b(?:(?:do not|never) want (?:these|them|the \w+|this|it|you) to (?:stop|end)|(?:want|wanted|like|would like|need) to (?:stay|keep|remain) (?:on|subscribed|signed up|getting|receiving|in)|keep (?:them|these|it|the \w+) coming|(?<!why do you |you )keep (?:sending|texting|messaging|emailing)|i (?:stay|remain) (?:on|subscribed)|stay on (?:this|the|your))\b/,
     answer: 'keep',
+  },
+  {
+    // About us having stopped, or an opt-out the person did not want.
+    name: 'keep-wrong-direction',
+    re: /\b(?:(?:did|have|has|why did|why have|when did) you (?:stop|stopped|quit|end|ended|cancel)|you (?:stopped|quit|ended|cancelled|canceled) (?:texting|sending|messaging|emailing|the)|thought you (?:would|will|were going to) stop|(?:did not|never) (?:mean|want|meant) to (?:unsubscribe|stop|opt out|cancel|quit)|by (?:mistake|accident)\b.*\b(?:unsubscribe|stop|opt))/,
+    answer: 'keep',
+  },
+  {
+    name: 'stop-asking',
+    re: /^(?:please |just |can you |could you )?stop asking(?: me)?(?: (?:that|this|these|every week|how i am|questions))*$/,
+    answer: 'unclear',
+  },
+  {
+    // Stop only at some times or about some things: TIME or PAUSE may be what they want.
+    name: 'partial',
+    re: new RegExp(
+      `(?:^|\\b(?:please|can you|could you|would you|will you|you|just|and|but)\\s+)(?:${STOP_VERB}|do not|never|please do not)\\s+(?:(?:texting|sending|messaging|emailing|text|send|message|email)\\s+)?(?:me\\s+)?(?:(?:texts|messages|these|them|the \\w+)\\s+)?(?:after|before|at night|in the (?:morning|evening|afternoon)|during|while|on (?:weekends|weekdays|sundays|saturdays)|for (?:now|a (?:week|while|bit|few days)|\\d+ (?:days|weeks))|until|till|about|so early|so late|at work|when)\\b`,
+    ),
+    answer: 'unclear',
   },
   {
     name: 'unsubscribed-before',
@@ -229,6 +248,14 @@ const EN: Rule[] = [
     subjectCheck: true,
   },
   {
+    name: 'send-no-more',
+    re: new RegExp(
+      `\\b(?:do not|never|please do not)\\s+(?:ever\\s+)?(?:send|text|email|message)\\s+(?:me\\s+|us\\s+)?(?:any\\s+)?(?:further|more|other|future|additional)\\s+${MSG_NOUN}\\b`,
+    ),
+    answer: 'optout',
+    subjectCheck: true,
+  },
+  {
     name: 'no-more',
     re: new RegExp(
       `\\b(?:no more|not any more|none of (?:these|your|the))\\s+(?:of\\s+)?(?:these\\s+|your\\s+|the\\s+)?${MSG_NOUN}\\b`,
@@ -238,7 +265,7 @@ const EN: Rule[] = [
   {
     name: 'do-not-want',
     re: new RegExp(
-      `\\b(?:do not|no longer|never|not)\\s+(?:want|wish|need|care|like)\\s+(?:to\\s+)?(?:(?:get|receive|be getting|be receiving|getting|receiving|be sent|have|see|be on)\\s+)?(?:any\\s+|these\\s+|this\\s+|your\\s+|the\\s+|more\\s+|any more\\s+|them\\s+)*(?:${MSG_NOUN}|them|any more|more)\\b`,
+      `\\b(?:do not|no longer|never|not)\\s+(?:want|wish|need|care|like)\\s+(?:to\\s+)?(?:(?:get|receive|be getting|be receiving|getting|receiving|be sent|have|see|be on)\\s+)?(?:any\\s+|these\\s+|this\\s+|your\\s+|the\\s+|more\\s+|any more\\s+|them\\s+)*(?:${MSG_NOUN}|them|any more|more)\\b|\\b(?:do not|no longer) (?:want|wish) to (?:get|receive) (?:this|these|them)\\b`,
     ),
     answer: 'optout',
     subjectCheck: true,
@@ -273,7 +300,7 @@ const EN: Rule[] = [
   },
   {
     name: 'less-often',
-    re: /\b(?:less|fewer)\s+(?:texts|messages|emails|often|frequently)\b|\bsend (?:less|fewer|them less)\b|\b(?:mandar|manden|enviar|envien) menos\b|\bmenos (?:mensajes|seguido)\b|\bpause (?:these|this|them|it|the texts|the messages)\b|\bwhy do you keep (?:texting|messaging|emailing|sending)\b/,
+    re: /\b(?:less|fewer)\s+(?:texts|messages|emails|often|frequently)\b|\bsend (?:less|fewer|them less)\b|\b(?:text|message|email) me less\b|\b(?:mandar|manden|enviar|envien) menos\b|\bmenos (?:mensajes|seguido)\b|\bpause (?:these|this|them|it|the texts|the messages)\b|\bwhy do you keep (?:texting|messaging|emailing|sending)\b/,
     answer: 'unclear',
   },
   {
@@ -367,7 +394,7 @@ const ES: Rule[] = [
   {
     name: 'es-do-not-want',
     re: new RegExp(
-      `\\b(?:ya no|no)\\s+(?:quiero|deseo|necesito|quisiera)\\s+(?:seguir\\s+)?(?:(?:recibir(?:los)?|recibiendo)\\s+|que me (?:manden|escriban|envien|contacten|textien|texteen|llamen|sigan (?:mandando|escribiendo|enviando))\\s*)?(?:mas\\s+)?(?:los\\s+|sus\\s+|estos\\s+|tus\\s+|ningun\\s+|ninguna\\s+)?(?:${ES_MSG_NOUN}|nada)\\b|\\b(?:ya no|no) (?:quiero|deseo|quisiera) (?:recibir|que me (?:manden|escriban|envien|contacten|textien|texteen|llamen|sigan))\\b`,
+      `\\b(?:ya no|no)\\s+(?:quiero|deseo|necesito|quisiera)\\s+(?:seguir\\s+)?(?:(?:recibir(?:los)?|recibiendo)\\s+|que me (?:manden|escriban|envien|contacten|textien|texteen|llamen|sigan (?:mandando|escribiendo|enviando))\\s*)?(?:mas\\s+)?(?:los\\s+|sus\\s+|estos\\s+|tus\\s+|ningun\\s+|ninguna\\s+)?(?:${ES_MSG_NOUN})\\b|\\b(?:ya no|no) (?:quiero|deseo|quisiera) (?:recibir|que me (?:manden|escriban|envien|contacten|textien|texteen|llamen|sigan))\\b`,
     ),
     answer: 'optout',
     subjectCheck: true,
@@ -394,7 +421,8 @@ const ES: Rule[] = [
   {
     name: 'es-cancel',
     re: new RegExp(
-      `\\b(?:cancela|cancele|cancelen|cancelar|quiero cancelar|detengan|deten|detenga|paren|pare|terminen|terminar)\\s+(?:ya\\s+|por favor\\s+|con\\s+)*(?:${ES_MSG_NOUN}|los mensajes|mi numero|todo)\\b`,
+      // "terminar con esto / con todo" is despair, not a request: ending takes a message noun.
+      `\\b(?:cancela|cancele|cancelen|cancelar|quiero cancelar|detengan|deten|detenga|paren|pare)\\s+(?:ya\\s+|por favor\\s+|con\\s+)*(?:${ES_MSG_NOUN}|los mensajes|mi numero)\\b|\\b(?:terminen|terminar)\\s+(?:ya\\s+|por favor\\s+|con\\s+)*(?:los |sus |estos )?(?:mensajes|textos|correos|la suscripcion|mi suscripcion|el programa)\\b`,
     ),
     answer: 'optout',
     subjectCheck: true,
@@ -412,6 +440,17 @@ const ES: Rule[] = [
   {
     name: 'es-wrong-number',
     re: /\b(?:numero equivocado|se equivocaron de numero|equivocado de numero)\b/,
+    answer: 'optout',
+  },
+  {
+    // A partner's demand relayed ("mi esposo quiere que me dé de baja"): ask, and an operator sees it.
+    name: 'es-relayed',
+    re: /\b(?:quiere|quieren|dijo|dice|pide|pidio|obliga|manda|exige) (?:que|a) (?:me )?(?:de de baja|den de baja|(?:cancele|deje|borre|quite|salga de) (?:esto|estos mensajes|los mensajes|este programa|el programa|la suscripcion|aqui))\b/,
+    answer: 'unclear',
+  },
+  {
+    name: 'es-stop-arriving',
+    re: /\b(?:dejen|deje|dejar|paren|pare) de (?:llegar|llegarme|venir) (?:los |sus |estos )?(?:mensajes|textos|correos)\b/,
     answer: 'optout',
   },
   {
@@ -467,6 +506,16 @@ const CEASE_EN = new Set(
     'unsubscribe opting block kill nix ditch scrap terminate further longer enough out not no'
   ).split(' '),
 );
+// Removing words ask to stop only when what goes is the person's details or their place on the
+// list ("lose my number", "delete me from your system"): "I delete your texts every night so he
+// won't see" is a safety signal, not an opt-out.
+const REMOVAL = new Set('remove delete erase lose drop block kill nix ditch scrap'.split(' '));
+const DETAILS = new Set(
+  (
+    'number contact contacts info information details address data list lists subscription ' +
+    'records system database program numero lista datos suscripcion programa registros base'
+  ).split(' '),
+);
 const CEASE_ES = new Set(
   (
     'paren pare parar dejen deja deje dejar suspendan suspende suspender cancelen cancela cancele ' +
@@ -508,7 +557,7 @@ function ceaseNearMessaging(clause: string): number | null {
     if ((CEASE_EN.has(w) || CEASE_ES.has(w)) && !english) {
       for (let j = i + 1; j < Math.min(words.length, i + 8); j++) {
         const next = words[j] as string;
-        if (MESSAGING.has(next)) {
+        if (MESSAGING.has(next) && (!REMOVAL.has(w) || DETAILS.has(next))) {
           // "quit texting other people", "delete his texts": someone else's messages.
           if (PERSON_OBJECT.test(words.slice(j + 1).join(' '))) break;
           return offset;
@@ -532,17 +581,26 @@ export function readRevocation(text: string): RevocationReading {
   let unclearCount = 0;
   let noConsent = false;
   let kept = false;
+  let wide = false;
   for (const clause of clauses(text)) {
+    let settled = false; // this clause already matched a keep or an unclear rule
     for (const rule of RULES) {
       const m = rule.re.exec(clause);
       if (m === null) continue;
+      settled = true;
       if (rule.answer === 'keep') {
         kept = true;
         break;
       }
-      if (thirdPartyBefore(clause, m.index, rule)) continue;
+      if (thirdPartyBefore(clause, m.index, rule)) {
+        settled = false;
+        continue;
+      }
       if (rule.name === 'verb-object' || rule.name === 'verb-ing') {
-        if (objectIsAPerson(clause, m.index, m[0].length)) continue;
+        if (objectIsAPerson(clause, m.index, m[0].length)) {
+          settled = false;
+          continue;
+        }
       }
       if (rule.answer === 'optout') return { revocation: 'optout', rule: rule.name };
       unclear ??= rule.name;
@@ -550,12 +608,12 @@ export function readRevocation(text: string): RevocationReading {
       if (NO_CONSENT.has(rule.name)) noConsent = true;
       break;
     }
-    if (kept || unclear !== null) continue;
+    if (settled) continue;
     const at = ceaseNearMessaging(clause);
-    if (at !== null && !subjectIsThirdParty(clause.slice(0, at)) && !personAfter(clause, at)) {
-      return { revocation: 'optout', rule: 'cease-messaging' };
-    }
+    if (at !== null && !subjectIsThirdParty(clause.slice(0, at)) && !personAfter(clause, at))
+      wide = true; // decided after every clause has had its phrase rules
   }
+  if (wide) return { revocation: 'optout', rule: 'cease-messaging' };
   if (noConsent && unclearCount > 1 && !kept) return { revocation: 'optout', rule: 'no-consent' };
   if (unclear !== null && !kept) return { revocation: 'unclear', rule: unclear };
   return { revocation: null, rule: null };

@@ -1,16 +1,18 @@
 // What happens to a mail that reaches us, whether through the SMTP listener or a provider's
 // webhook. A reply is attached to a subscriber only when the reply address's mac verifies AND the
 // mail comes from that subscriber's address: anything else is dropped, leaving one masked log
-// line and no row. Mail to unsubscribe@REPLY_DOMAIN is the List-Unsubscribe mailto; reports
+// line and no row. The From header can be forged, so the relay's SPF/DKIM/DMARC verdict is kept
+// on the reply's row (auth-results.ts) and a failing one is never acted on automatically. Mail to unsubscribe@REPLY_DOMAIN is the List-Unsubscribe mailto; reports
 // (bounces, complaints) go to bounces.ts.
 import { createHash } from 'node:crypto';
 import { maskEmail } from '../channels/mask.ts';
-import { hasControlChars } from '../core/control-chars.ts';
+import { hasControlChars, withoutControlChars } from '../core/control-chars.ts';
 import type { Deps } from '../deps.ts';
 import { normalizeEmail } from '../flows/enroll.ts';
 import { recordInbound } from '../flows/inbound.ts';
 import { metrics } from '../metrics.ts';
 import { parseReplyAddress } from '../security/reply-address.ts';
+import { senderAuth } from './auth-results.ts';
 import { applyReport, type ReportOutcome } from './bounces.ts';
 import { looksLikeReport, readReport } from './dsn.ts';
 import { unsubscribeWithToken } from './unsubscribe.ts';
@@ -28,6 +30,8 @@ export interface InboundEmail {
   automatic?: boolean;
   /** The whole message when we have it (SMTP): delivery reports are read from it. */
   raw?: string;
+  /** The values of its Authentication-Results headers, topmost first (auth-results.ts). */
+  authenticationResults?: string[];
   via: 'smtp' | 'webhook';
 }
 
@@ -51,8 +55,10 @@ export class InvalidInboundEmail extends Error {
 
 /**
  * Why a mail is bad input, or null: a control character in a field we store or match on
- * (PostgreSQL cannot store NUL, and no address, subject or Message-ID has a use for the others;
- * the text may have line breaks and tabs). Both doors check it: the SMTP listener before it
+ * (PostgreSQL cannot store NUL, and no address, subject or Message-ID has a use for the others).
+ * The text is the person's own words, maybe a disclosure or a STOP: it is never refused for a
+ * stray byte; control characters are removed from it (form feeds and vertical tabs, which word
+ * processors paste for breaks, become line breaks), as an SMS Body is. Both doors check it: the SMTP listener before it
  * answers DATA, the webhook before it answers 200.
  */
 export function inboundEmailProblem(mail: InboundEmail): string | null {
@@ -64,7 +70,6 @@ export function inboundEmailProblem(mail: InboundEmail): string | null {
   ];
   for (const [name, value] of lines)
     if (value && hasControlChars(value, 'line')) return `${name} contains a control character`;
-  if (hasControlChars(mail.text, 'text')) return 'the text contains a control character';
   return null;
 }
 
@@ -131,6 +136,14 @@ async function handleOne(
   if (!sub) return drop(deps, mail, rcpt, 'unknown_subscriber');
   if (!from || from !== sub.email) return drop(deps, mail, rcpt, 'sender_mismatch');
 
+  // The From header is the sender's word only: what our relay found (SPF, DKIM, DMARC) is kept
+  // with the reply, and a `fail` means nothing in it is acted on without an operator (decide.ts).
+  const auth = senderAuth(mail.authenticationResults ?? [], from, config.email.inboundAuthservId);
+  if (auth === 'fail')
+    deps.log.info(
+      { via: mail.via, sender: maskEmail(from), senderAuth: auth },
+      'inbound email: sender not verified',
+    );
   const r = await recordInbound(deps, {
     channel: 'email',
     from,
@@ -138,6 +151,7 @@ async function handleOne(
     text: replyText(mail),
     providerId,
     subscriberId,
+    senderAuth: auth,
   });
   if (!r.duplicate) metrics.inc('steady_inbound_total', { channel: 'email' });
   return r.duplicate ? 'duplicate' : 'reply';
@@ -145,7 +159,7 @@ async function handleOne(
 
 /** The body; an empty body falls back to the subject (someone who writes only "STOP" there). */
 function replyText(mail: InboundEmail): string {
-  const text = mail.text.slice(0, MAX_TEXT);
+  const text = withoutControlChars(mail.text.replace(/[\f\v]/g, '\n'), 'text').slice(0, MAX_TEXT);
   if (text.trim()) return text;
   return mail.subject.replace(/^\s*((re|fwd?|aw|sv|tr)\s*:\s*)+/i, '').trim();
 }

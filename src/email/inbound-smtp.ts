@@ -1,7 +1,8 @@
 // The inbound SMTP listener for replies, the List-Unsubscribe mailto, bounces and complaints. It
 // takes mail only for REPLY_DOMAIN and the bounce address (anything else is refused at RCPT, so we
 // are never an open relay), at most 1 MB a message, no AUTH and no STARTTLS: it listens on
-// 127.0.0.1 behind the real MX, which handles TLS and spam filtering. Attachments are ignored.
+// INBOUND_SMTP_HOST (127.0.0.1; 0.0.0.0 in the image) behind the real MX, which handles TLS and
+// spam filtering. Attachments are ignored.
 //
 // What a sending server is told decides whether it tries again: 4xx means "later" (it retries
 // for days), 5xx "never" (it bounces to the sender). Only our own trouble (the database down) is
@@ -15,6 +16,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { hasControlChars } from '../core/control-chars.ts';
 import type { Deps } from '../deps.ts';
+import { authResultsValues } from './auth-results.ts';
 import {
   handleInboundEmail,
   inboundEmailProblem,
@@ -146,6 +148,8 @@ export function toInboundEmail(
     messageId: parsed.messageId ?? null,
     automatic: isAutomatic(parsed),
     raw,
+    // The relay in front of us records SPF/DKIM/DMARC here (auth-results.ts reads it).
+    authenticationResults: authResultsValues(parsed.headerLines),
     via: 'smtp',
   };
 }
@@ -273,7 +277,7 @@ export async function startInboundSmtp(
   }
 
   const port = opts.port ?? deps.config.email.inboundSmtpPort;
-  const host = opts.host ?? '127.0.0.1';
+  const host = opts.host ?? deps.config.email.inboundSmtpHost;
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', (err: NodeJS.ErrnoException) =>
       reject(

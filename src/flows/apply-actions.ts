@@ -10,7 +10,7 @@ import { findStep } from '../core/program.ts';
 import { timezoneForNumber } from '../core/phone.ts';
 import { maskEmail, maskPhone } from '../channels/mask.ts';
 import { recordConsent, recordOptOut } from './consent.ts';
-import { startEnrollment } from './enroll.ts';
+import { capLabel, pendingCapFor, pendingCapReached, startEnrollment } from './enroll.ts';
 import { createOutbound, enqueueSends, type QueuedSend } from './outbound.ts';
 import { notifyOperators } from './notify.ts';
 import { isSuppressed } from './erase.ts';
@@ -44,6 +44,8 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
   const { message: m, reading, actions, now } = input;
   const channel = m.channel;
   const answersSafety = actions.some((a) => a.kind === 'send' && a.message === 'safety');
+  // Disclosures from an unverified sender that operators are told of (nothing was sent).
+  const unverified: string[] = [];
   const result = await db.$transaction(async (tx) => {
     const taken = await tx.message.updateMany({
       where: { id: m.id, processedAt: null },
@@ -76,16 +78,28 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
           // An erased contact is never messaged again, even if the number texts JOIN.
           if (m.fromAddr && (await isSuppressed(deps, m.fromAddr)))
             return { actions: [], sends: [], flagged, asked };
-          const recent = await tx.subscriber.count({
-            where: { status: 'pending', createdAt: { gte: new Date(now.getTime() - 3600_000) } },
-          });
-          if (recent >= config.pendingCapPerHour) {
-            metrics.inc('steady_signup_cap_hits_total', { cap: 'pending_per_hour' });
+          // The channel's own hourly cap on new pending people (SMS: PENDING_CAP_PER_HOUR, the
+          // pumping guard; web sign-ups never count here). Counted under the channel's lock, so
+          // concurrent JOINs never overshoot it. Anything already answered (safety) still goes.
+          if (await pendingCapReached(tx, config, channel, now)) {
+            metrics.inc('steady_signup_cap_hits_total', { cap: capLabel(channel) });
             log.warn(
-              { cap: config.pendingCapPerHour },
-              'new-number cap reached: JOIN ignored (possible SMS pumping)',
+              { cap: pendingCapFor(config, channel), channel },
+              'new-contact cap reached: JOIN ignored (possible SMS pumping)',
             );
-            return { actions: [], sends: [], flagged, asked };
+            return { actions: [], sends, flagged, asked };
+          }
+          // Two JOINs from one number at once: the first created the person (and sent the
+          // opt-in); this one only joins its message to them.
+          const twin =
+            m.fromAddr &&
+            (await tx.subscriber.findFirst({
+              where: channel === 'sms' ? { phone: m.fromAddr } : { email: m.fromAddr },
+              select: { id: true },
+            }));
+          if (twin) {
+            await tx.message.update({ where: { id: m.id }, data: { subscriberId: twin.id } });
+            return { actions: [], sends, flagged, asked };
           }
           sub = await tx.subscriber.create({
             data: {
@@ -108,9 +122,10 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
           break;
         }
         case 'rejoin':
-          // Stopped, and texted JOIN: pending again. Only their own YES to the opt-in text that
-          // goes with this brings the program back (decide.ts), as after a first JOIN.
-          if (sub && sub.status === 'stopped') {
+          // Stopped (or never confirmed), and texted JOIN: pending again, from now (the opt_in
+          // event restarts the 48-hour expiry). Only their own YES to the opt-in text that goes
+          // with this brings the program back (decide.ts), as after a first JOIN.
+          if (sub && (sub.status === 'stopped' || sub.status === 'expired')) {
             sub = await tx.subscriber.update({
               where: { id: sub.id },
               data: { status: 'pending' },
@@ -213,7 +228,10 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
               },
             });
           }
-          if (a.band === 'act') flagged.push(a.category);
+          // An unverified sender's disclosure: nothing was sent; operators are told of a grave one.
+          if (a.unverified) {
+            if (a.unverified === 'alert') unverified.push(a.category);
+          } else if (a.band === 'act') flagged.push(a.category);
           else asked.push(a.category);
           break;
         case 'hold':
@@ -257,17 +275,34 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
   metrics.inc('steady_safety_bands_total', { band: reading.band });
   if (result.asked.length) {
     metrics.inc('steady_safety_asks_total', { category: result.asked.join('+') });
+    for (const category of result.asked)
+      metrics.inc('steady_safety_flags_total', { category, band: 'ask' });
     log.info({ messageId: m.id, categories: result.asked }, 'safety check-in sent (ask)');
   }
   if (result.flagged.length) {
     const contact = m.channel === 'sms' ? maskPhone(m.fromAddr ?? '') : maskEmail(m.fromAddr ?? '');
-    metrics.inc('steady_safety_flags_total', { category: result.flagged.join('+') });
+    for (const category of result.flagged)
+      metrics.inc('steady_safety_flags_total', { category, band: 'act' });
     log.warn(
       { messageId: m.id, categories: result.flagged, contact, channel: m.channel },
       'safety disclosure flagged',
     );
     await notifyOperators(deps, {
       categories: result.flagged,
+      contact,
+      channel: m.channel,
+      messageId: m.id,
+      at: now,
+    }).catch((err) => log.error({ err: String(err) }, 'operator alert failed'));
+  }
+  if (unverified.length) {
+    const contact = m.channel === 'sms' ? maskPhone(m.fromAddr ?? '') : maskEmail(m.fromAddr ?? '');
+    log.warn(
+      { messageId: m.id, categories: unverified, contact, channel: m.channel },
+      'safety disclosure from an unverified sender flagged for review (nothing sent)',
+    );
+    await notifyOperators(deps, {
+      categories: unverified,
       contact,
       channel: m.channel,
       messageId: m.id,

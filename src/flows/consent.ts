@@ -1,6 +1,7 @@
 // Consent changes, each recorded as an event with its evidence. Shared by the SMS keywords, the
 // email unsubscribe, the carrier's opt-out (Twilio 21610), the admin console and the CLI.
 import type { Channel, Prisma } from '../db/client.ts';
+import { metrics } from '../metrics.ts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -54,6 +55,8 @@ export async function recordOptOut(
       at: now,
     },
   });
+  // Counted when written (inside the caller's transaction: one rolled back is still counted).
+  metrics.inc('steady_optouts_total', { channel, source: evidence.source });
   return true;
 }
 

@@ -127,6 +127,7 @@ async function holdForQuietHours(
     });
   }
   metrics.inc('steady_quiet_hours_deferrals_total', { channel: m.channel, kind: m.kind });
+  countSend(m, 'deferred');
   deps.log.info(
     { messageId: m.id, channel: m.channel, kind: m.kind, template: m.template, until },
     'program message held: quiet hours',
@@ -175,6 +176,7 @@ export async function deliver(
       data: { status: 'suppressed', error: reason },
     });
     log.info({ messageId: m.id, reason }, 'send suppressed');
+    countSend(m, 'suppressed');
     return 'suppressed';
   }
   // Quiet hours, judged now in the subscriber's zone (as the scheduler judges a claim): the step
@@ -211,6 +213,7 @@ export async function deliver(
       data: { status: 'failed', error: `content: ${err.message}` },
     });
     log.error({ messageId: m.id, template: m.template }, `cannot compose message: ${err.message}`);
+    countSend(m, 'failed');
     return 'failed';
   }
 
@@ -221,11 +224,37 @@ export async function deliver(
   const to = m.channel === 'sms' ? maskPhone(sub.phone ?? '') : maskEmail(sub.email ?? '');
   const sender = m.channel === 'sms' ? deps.sms : deps.email;
   let result: SendResult;
+  // Metrics: lateness runs from when the message was due (or created) to this hand-over, on the
+  // program clock; the call itself is timed on the real one.
+  const handedAt = clock.now();
+  const byKind = { channel: m.channel, kind: m.kind };
+  const dueAt = m.dueAt ?? m.createdAt;
+  metrics.observe(
+    'steady_send_lateness_seconds',
+    Math.max(0, handedAt.getTime() - dueAt.getTime()) / 1000,
+    byKind,
+  );
+  const callStart = performance.now();
   try {
     result = await sender.send(outgoing as never);
   } catch (err) {
+    const code = err instanceof SendError ? err.code : 'provider_down';
+    const providerCode = err instanceof SendError ? String(err.providerCode ?? '') : '';
+    metrics.observe('steady_provider_call_seconds', (performance.now() - callStart) / 1000, {
+      channel: m.channel,
+      outcome: 'error',
+    });
+    metrics.inc('steady_provider_errors_total', {
+      channel: m.channel,
+      code,
+      provider_code: providerCode.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 24),
+    });
     return settleFailedSend(deps, m, sub.id, to, err, opts.finalAttempt);
   }
+  metrics.observe('steady_provider_call_seconds', (performance.now() - callStart) / 1000, {
+    channel: m.channel,
+    outcome: 'ok',
+  });
   // The provider has the message. Only the provider call sits inside the try above: a database
   // error from here on (a dropped connection) must never put the message back in the queue, or it
   // goes out twice. The writes are retried briefly; if they still fail the row stays `sending` and
@@ -245,9 +274,41 @@ export async function deliver(
         : undefined,
   };
   await withDbRetry(() => deliveryStore(db).recordSent(record));
-  metrics.inc('steady_messages_sent_total', { channel: m.channel, kind: m.kind });
+  metrics.inc('steady_messages_sent_total', byKind);
+  countSend(m, 'sent');
   log.info({ messageId: m.id, channel: m.channel, kind: m.kind, recipient: to }, 'sent');
+  if (m.kind === 'safety') await observeSafetyLatency(db, m, handedAt);
   return 'sent';
+}
+
+/** steady_sends_total: what became of one send attempt. */
+function countSend(m: Pick<Loaded, 'channel' | 'kind'>, outcome: string): void {
+  metrics.inc('steady_sends_total', { channel: m.channel, kind: m.kind, outcome });
+}
+
+/**
+ * steady_safety_latency_seconds: from the inbound message that disclosed danger being recorded (the
+ * webhook or the SMTP listener) to its safety message being handed to the provider. The answer's
+ * dedupe key names the inbound message (`re-<id>-<template>`, apply-actions.ts); a safety message
+ * an operator's review sent later has none and is not measured. Never fails the send.
+ */
+async function observeSafetyLatency(db: Db, m: Loaded, handedAt: Date): Promise<void> {
+  try {
+    const rows = await db.$queryRaw<{ at: Date }[]>`
+      SELECT i."createdAt" AS at FROM messages o
+      JOIN messages i ON i.id = CASE WHEN o."dedupeKey" ~ '^re-[0-9a-f-]{36}-'
+                                     THEN substring(o."dedupeKey" from 4 for 36)::uuid END
+      WHERE o.id = ${m.id}::uuid AND i.direction = 'in'`;
+    const at = rows[0]?.at;
+    if (at)
+      metrics.observe(
+        'steady_safety_latency_seconds',
+        Math.max(0, handedAt.getTime() - at.getTime()) / 1000,
+        { channel: m.channel },
+      );
+  } catch {
+    /* a metric is never worth a failed send */
+  }
 }
 
 // Network errors that prove the request never reached the provider (no connection was made).
@@ -298,6 +359,7 @@ async function settleFailedSend(
       }),
     );
     log.warn({ messageId: m.id, to }, 'recipient opted out at the carrier; subscriber stopped');
+    countSend(m, 'opted_out');
     return 'failed';
   }
   // At most once: a program message that may have reached the provider is never sent again. It
@@ -310,6 +372,7 @@ async function settleFailedSend(
       { messageId: m.id, code: e.code, providerCode: e.providerCode, to },
       'send outcome unknown; the sweep will ask the provider',
     );
+    countSend(m, 'unknown');
     return 'failed';
   }
   if (ambiguous && !AT_LEAST_ONCE_TEMPLATES.has(m.template ?? '')) {
@@ -323,6 +386,7 @@ async function settleFailedSend(
       { messageId: m.id, code: e.code, providerCode: e.providerCode, to },
       'send outcome unknown (not resent)',
     );
+    countSend(m, 'unknown');
     return 'failed';
   }
   if (e.retryable && !finalAttempt) {
@@ -337,6 +401,7 @@ async function settleFailedSend(
       { messageId: m.id, code: e.code, providerCode: e.providerCode },
       'send failed, will retry',
     );
+    countSend(m, 'retry');
     throw new RetryLater(e.code);
   }
   await withDbRetry(() =>
@@ -346,6 +411,7 @@ async function settleFailedSend(
     }),
   );
   metrics.inc('steady_send_failures_total', { channel: m.channel, code: e.code });
+  countSend(m, 'failed');
   log.warn(
     { messageId: m.id, code: e.code, providerCode: e.providerCode, to },
     'send failed permanently',

@@ -20,6 +20,9 @@ export interface DeliveryRow {
   status: string;
   toAddr: string | null;
   lane: string | null;
+  /** When it was due (null: as soon as created) and created, on the program clock (metrics). */
+  dueAt: Date | null;
+  createdAt: Date;
   subscriber: {
     id: string;
     phone: string | null;
@@ -57,6 +60,8 @@ interface RawRow {
   status: string;
   toAddr: string | null;
   lane: string | null;
+  dueAt: Date | null;
+  createdAt: Date;
   s_id: string | null;
   s_phone: string | null;
   s_email: string | null;
@@ -84,6 +89,8 @@ function toDelivery(r: RawRow): DeliveryRow {
     status: r.status,
     toAddr: r.toAddr,
     lane: r.lane,
+    dueAt: r.dueAt,
+    createdAt: r.createdAt,
     subscriber: r.s_id
       ? {
           id: r.s_id,
@@ -106,6 +113,7 @@ async function loadBatch(db: Db, ids: string[]): Promise<(DeliveryRow | null)[]>
     ? await db.$queryRaw<RawRow[]>`
         SELECT m.id, m."subscriberId", m."enrollmentId", m.channel::text AS channel, m.direction::text AS direction,
                m.kind::text AS kind, m.step, m.template, m.vars, m.status::text AS status, m."toAddr", m.lane,
+               m."dueAt", m."createdAt",
                s.id AS s_id, s.phone AS s_phone, s.email AS s_email, s."firstName" AS s_first_name, s.locale AS s_locale,
                s.country AS s_country, s.status::text AS s_status, s."undeliverableAt" AS s_undeliverable_at,
                e.state::text AS e_state

@@ -1,6 +1,7 @@
 // Enrolling a person and starting their program. Used by the CLI, the signup form, the SMS JOIN
 // keyword and the admin API; the differences are only where the consent evidence comes from.
-import type { Channel, Prisma } from '../db/client.ts';
+import type { Channel, Db, Prisma } from '../db/client.ts';
+import type { Config } from '../config.ts';
 import type { Deps } from '../deps.ts';
 import { checkPhone } from '../core/phone.ts';
 import { isValidTimezone, localDay } from '../core/schedule.ts';
@@ -9,13 +10,19 @@ import { recordConsent, type Evidence } from './consent.ts';
 import { createOutbound, enqueueSends, type QueuedSend } from './outbound.ts';
 import { signToken } from '../security/tokens.ts';
 import { isSuppressed } from './erase.ts';
+import { metrics } from '../metrics.ts';
 
 type Tx = Prisma.TransactionClient;
 
 export class EnrollError extends Error {
   constructor(
     public readonly code:
-      'invalid_phone' | 'invalid_email' | 'invalid_timezone' | 'missing_contact' | 'suppressed',
+      | 'invalid_phone'
+      | 'invalid_email'
+      | 'invalid_timezone'
+      | 'missing_contact'
+      | 'suppressed'
+      | 'capped',
     message: string,
   ) {
     super(message);
@@ -90,8 +97,20 @@ export async function enroll(deps: EnrollDeps, input: EnrollInput): Promise<Enro
       'This contact asked for its data to be erased and is never messaged again',
     );
 
+  // A sign-up anyone can make (the web form) is held to the channel's hourly cap on new pending
+  // people; an operator's (CLI) and the simulator's are not.
+  const capped = input.evidence.source === 'web_form';
+
   const { result, sends } = await deps.db.$transaction(async (tx) => {
-    const existing = await tx.subscriber.findFirst({ where: phone ? { phone } : { email } });
+    let existing = await tx.subscriber.findFirst({ where: phone ? { phone } : { email } });
+    if (!existing && capped) {
+      if (await pendingCapReached(tx, config, channel, now)) {
+        metrics.inc('steady_signup_cap_hits_total', { cap: capLabel(channel) });
+        throw new EnrollError('capped', 'Too many new sign-ups this hour; try again later');
+      }
+      // Under the lock: the same contact may have signed up a moment ago.
+      existing = await tx.subscriber.findFirst({ where: phone ? { phone } : { email } });
+    }
     const subscriber =
       existing ??
       (await tx.subscriber.create({
@@ -239,6 +258,81 @@ export async function requestConfirmation(
     },
     now,
   );
+}
+
+/** The window of the hourly caps on new pending people. */
+export const PENDING_CAP_WINDOW_MS = 3600_000;
+
+/** Each channel's cap lock: a transaction-scoped advisory lock on (this namespace, channel). */
+const PENDING_CAP_LOCK = 0x53746479; // "Stdy"
+const CAP_LOCK_CHANNEL: Record<Channel, number> = { sms: 1, email: 2 };
+
+/** New pending people allowed per hour on a channel: SMS numbers that text JOIN (the SMS-pumping
+ * guard) and addresses from the sign-up form are capped each on their own. */
+export function pendingCapFor(
+  config: Pick<Config, 'pendingCapPerHour' | 'emailPendingCapPerHour'>,
+  channel: Channel,
+): number {
+  return channel === 'sms' ? config.pendingCapPerHour : config.emailPendingCapPerHour;
+}
+
+/** The `cap` label of steady_signup_cap_hits_total (`pending_per_hour` is the SMS cap's, as
+ * before the caps were split). */
+export function capLabel(channel: Channel): string {
+  return channel === 'sms' ? 'pending_per_hour' : 'email_pending_per_hour';
+}
+
+/** Pending people of one channel who arrived in the window: a phone and an SMS enrollment, or an
+ * address and an email enrollment. */
+export function countNewPending(db: Tx | Db, channel: Channel, now: Date): Promise<number> {
+  return db.subscriber.count({ where: newPendingWhere(channel, now) });
+}
+
+function newPendingWhere(channel: Channel, now: Date) {
+  return {
+    status: 'pending' as const,
+    createdAt: { gte: new Date(now.getTime() - PENDING_CAP_WINDOW_MS) },
+    ...(channel === 'sms' ? { phone: { not: null } } : { email: { not: null } }),
+    enrollments: { some: { channel } },
+  };
+}
+
+/**
+ * Whether the channel's hourly cap on new pending people is full. Takes the channel's advisory
+ * lock first, held until the transaction ends: concurrent sign-ups count and create one at a time,
+ * so the cap is never overshot. Call it right before creating the person, in the same transaction.
+ */
+export async function pendingCapReached(
+  tx: Tx,
+  config: Pick<Config, 'pendingCapPerHour' | 'emailPendingCapPerHour'>,
+  channel: Channel,
+  now: Date,
+): Promise<boolean> {
+  // $executeRaw: the lock function returns void, which the query path cannot read back.
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${PENDING_CAP_LOCK}::int4, ${CAP_LOCK_CHANNEL[channel]}::int4)`;
+  return (await countNewPending(tx, channel, now)) >= pendingCapFor(config, channel);
+}
+
+/**
+ * Outside a transaction (no lock): whether the cap is full now, and if so in how many seconds the
+ * oldest counted person leaves the window. The sign-up form asks first, so everyone, known address
+ * or not, gets the same "try later" while the cap is full.
+ */
+export async function pendingCapStatus(
+  db: Db,
+  config: Pick<Config, 'pendingCapPerHour' | 'emailPendingCapPerHour'>,
+  channel: Channel,
+  now: Date,
+): Promise<{ full: boolean; retryAfter: number }> {
+  if ((await countNewPending(db, channel, now)) < pendingCapFor(config, channel))
+    return { full: false, retryAfter: 0 };
+  const oldest = await db.subscriber.findFirst({
+    where: newPendingWhere(channel, now),
+    orderBy: { createdAt: 'asc' },
+    select: { createdAt: true },
+  });
+  const frees = (oldest?.createdAt.getTime() ?? now.getTime()) + PENDING_CAP_WINDOW_MS;
+  return { full: true, retryAfter: Math.max(60, Math.ceil((frees - now.getTime()) / 1000)) };
 }
 
 /** Confirmation links work for 7 days; an expired one offers a new link. */

@@ -6,10 +6,12 @@ import type { Deps } from '../deps.ts';
 import { INBOUND_JOB_OPTIONS, inboundJobId } from '../queues.ts';
 import { decryptText, encryptText } from '../security/crypto.ts';
 import { readReply } from '../core/classify.ts';
-import { decideReply, type ReplyContext } from '../core/decide.ts';
+import { decideReply, HELP_LIMITS, type ReplyContext } from '../core/decide.ts';
 import { applyActions, type ApplyResult } from './apply-actions.ts';
 import { withSecondReader } from './second-reader.ts';
 import type { SafetyCategory } from '../content/types.ts';
+import type { SenderAuth } from '../email/auth-results.ts';
+import { metrics } from '../metrics.ts';
 
 export interface InboundInput {
   channel: Channel;
@@ -21,6 +23,8 @@ export interface InboundInput {
   providerId: string;
   /** When set, the subscriber is already known (a verified reply address). */
   subscriberId?: string;
+  /** Email: what the receiving relay found of the sender (src/email/auth-results.ts). */
+  senderAuth?: SenderAuth;
 }
 
 export async function recordInbound(
@@ -48,6 +52,7 @@ export async function recordInbound(
         // The sender is needed to answer an unknown number; the text only ever encrypted.
         fromAddr: input.from,
         toAddr: input.to ?? null,
+        senderAuth: input.senderAuth ?? null,
         bodyEnc: encryptText(config.encryptionKeys, input.text),
         createdAt: deps.clock.now(),
       },
@@ -79,6 +84,11 @@ function queueInbound(deps: Pick<Deps, 'queues'>, messageId: string) {
 }
 
 const DAY = 24 * 3600 * 1000;
+
+/** The stored verdict as decide.ts reads it: SMS, and rows from before it was kept, are 'none'. */
+function senderVerified(stored: string | null): SenderAuth {
+  return stored === 'pass' || stored === 'fail' ? stored : 'none';
+}
 
 /** Reads one recorded inbound message and acts on it. Idempotent: a processed message is skipped. */
 export async function handleInbound(deps: Deps, messageId: string): Promise<ApplyResult | null> {
@@ -134,11 +144,11 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
     db.message.findMany({
       where: {
         direction: 'out',
-        template: { in: ['how_to_join', 'optin_confirm', 'optout_clarify'] },
+        template: { in: ['how_to_join', 'optin_confirm', 'optout_clarify', 'help'] },
         createdAt: { gte: since },
         ...(sub ? { subscriberId: sub.id } : { toAddr: m.fromAddr }),
       },
-      select: { template: true },
+      select: { template: true, createdAt: true },
     }),
     enrollment && deps.program.lowRatingStep
       ? db.message.count({
@@ -174,9 +184,11 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
     howToJoinSentRecently: recentSystem.some((r) => r.template === 'how_to_join'),
     optinSentRecently: recentSystem.some((r) => r.template === 'optin_confirm'),
     clarifySentRecently: recentSystem.some((r) => r.template === 'optout_clarify'),
+    senderVerified: senderVerified(m.senderAuth),
+    ...helpCounts(recentSystem, now),
   };
   const actions = decideReply(ctx, reading);
-  return applyActions(deps, {
+  const result = await applyActions(deps, {
     message: m,
     subscriber: sub,
     enrollment,
@@ -185,4 +197,20 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
     now,
     keywordText: text,
   });
+  const helpLimited =
+    reading.intent === 'help' &&
+    !actions.some((a) => a.kind === 'send' && a.template === 'help') &&
+    (ctx.helpSentLastHour! >= HELP_LIMITS.perHour || ctx.helpSentLastDay! >= HELP_LIMITS.perDay);
+  if (result && helpLimited) metrics.inc('steady_replies_limited_total', { template: 'help' });
+  return result;
+}
+
+/** HELP answers in the last hour and day, for decide's per-number limit (HELP_LIMITS). */
+function helpCounts(rows: { template: string | null; createdAt: Date }[], now: Date) {
+  const help = rows.filter((r) => r.template === 'help');
+  const hourAgo = now.getTime() - 3600_000;
+  return {
+    helpSentLastHour: help.filter((r) => r.createdAt.getTime() >= hourAgo).length,
+    helpSentLastDay: help.length,
+  };
 }

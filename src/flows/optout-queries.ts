@@ -2,9 +2,13 @@
 // cancel?"). Each person got one clarification (optout_clarify: "Reply STOP to stop all messages");
 // an operator reads the reply and decides. The rule allows 10 business days to honour a revocation
 // (47 CFR 64.1200(a)(10)), so nothing waits that long: at DEADLINE_BUSINESS_DAYS an undecided query
-// is settled by itself, as an opt-out unless the person has since answered a check-in (they are
-// clearly still taking part). Every decision leaves an audit event.
+// is settled by itself: `kept` when the person has written to us since (a rating, a YES, anything
+// that was not itself a stop or another unclear reply: they are still taking part), otherwise as
+// an opt-out, whose confirmation goes out in their daytime (09:00-20:00 local), never at night.
+// A person with an open safety flag or on a safety hold is never settled automatically: an
+// operator must look (the log and a metric say so every hour). Every decision is audited.
 import type { Deps } from '../deps.ts';
+import { DateTime } from 'luxon';
 import { addBusinessDays, businessDaysBetween } from '../core/business-days.ts';
 import { recordOptOut } from './consent.ts';
 import { createOutbound, enqueueSends, type QueuedSend } from './outbound.ts';
@@ -136,32 +140,57 @@ function actorKind(actor: string): string {
   return actor.startsWith('deadline') ? 'deadline' : 'operator';
 }
 
+/** Settled automatically only in the person's daytime, so a confirmation never lands at night. */
+const DAY_START = 9;
+const DAY_END = 20;
+
 /**
- * The cron's pass: queries undecided at DEADLINE_BUSINESS_DAYS are settled, `kept` when the
- * person has answered a check-in since they wrote (they are still taking part), otherwise as an
- * opt-out (the protective reading of an unanswered "I'm done"). Returns how many of each.
+ * The cron's pass over questions undecided at DEADLINE_BUSINESS_DAYS (see the top of the file).
+ * Returns how many were settled each way and how many wait for an operator.
  */
 export async function settleOptOutDeadlines(
   deps: Pick<Deps, 'db' | 'clock' | 'queues' | 'log'>,
-): Promise<{ optedOut: number; kept: number; open: number }> {
+): Promise<{ optedOut: number; kept: number; needOperator: number }> {
   const now = deps.clock.now();
   const open = await deps.db.optOutQuery.findMany({
     where: { resolvedAt: null },
-    select: { id: true, subscriberId: true, createdAt: true },
+    select: {
+      id: true,
+      subscriberId: true,
+      createdAt: true,
+      subscriber: {
+        select: {
+          timezone: true,
+          flags: { where: { status: 'open' }, select: { id: true }, take: 1 },
+          enrollments: { where: { state: 'safety_hold' }, select: { id: true }, take: 1 },
+        },
+      },
+    },
     orderBy: { createdAt: 'asc' },
     take: 1000,
   });
   let optedOut = 0;
   let kept = 0;
+  let needOperator = 0;
   for (const q of open) {
     if (businessDaysBetween(q.createdAt, now) < DEADLINE_BUSINESS_DAYS) continue;
-    const answered = await deps.db.checkin.count({
+    if (q.subscriber.flags.length || q.subscriber.enrollments.length) {
+      needOperator += 1;
+      continue;
+    }
+    const hour = DateTime.fromJSDate(now, { zone: q.subscriber.timezone }).hour;
+    if (!(hour >= DAY_START && hour < DAY_END)) continue; // the next daytime run settles it
+    // Anything they wrote since that was not itself another unclear reply (a stop would already
+    // have settled this question).
+    const since = await deps.db.message.count({
       where: {
-        enrollment: { subscriberId: q.subscriberId },
-        answeredAt: { gt: q.createdAt },
+        subscriberId: q.subscriberId,
+        direction: 'in',
+        createdAt: { gt: q.createdAt },
+        id: { notIn: await questionMessages(deps, q.subscriberId) },
       },
     });
-    const resolution: OptOutResolution = answered > 0 ? 'kept' : 'opted_out';
+    const resolution: OptOutResolution = since > 0 ? 'kept' : 'opted_out';
     try {
       await resolveOptOutQuery(deps, q.id, resolution, 'deadline');
       if (resolution === 'kept') kept += 1;
@@ -170,11 +199,25 @@ export async function settleOptOutDeadlines(
       if (!(err instanceof OptOutQueryError)) throw err; // settled meanwhile: fine
     }
   }
-  const left = open.length - optedOut - kept;
+  if (needOperator > 0) {
+    metrics.inc('steady_optout_queries_need_operator_total', {}, needOperator);
+    deps.log.warn(
+      { needOperator },
+      'opt-out questions past their deadline wait for an operator: the person has an open safety flag or hold',
+    );
+  }
   if (optedOut + kept > 0)
     deps.log.warn(
       { optedOut, kept },
       'opt-out questions reached their deadline undecided and were settled automatically',
     );
-  return { optedOut, kept, open: left };
+  return { optedOut, kept, needOperator };
+}
+
+async function questionMessages(deps: Pick<Deps, 'db'>, subscriberId: string): Promise<string[]> {
+  const rows = await deps.db.optOutQuery.findMany({
+    where: { subscriberId },
+    select: { messageId: true },
+  });
+  return rows.map((r) => r.messageId);
 }

@@ -223,7 +223,12 @@ export async function settleStaleSending(
 export async function expirePending(deps: SweepDeps): Promise<number> {
   const cutoff = new Date(deps.clock.now().getTime() - 48 * 3600_000);
   const subs = await deps.db.subscriber.findMany({
-    where: { status: 'pending', createdAt: { lt: cutoff } },
+    // Pending for 48 hours since their last opt-in request (a JOIN after STOP asks again).
+    where: {
+      status: 'pending',
+      createdAt: { lt: cutoff },
+      consents: { none: { kind: 'opt_in', at: { gte: cutoff } } },
+    },
     select: { id: true },
   });
   if (subs.length === 0) return 0;

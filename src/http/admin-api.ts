@@ -3,9 +3,14 @@
 // message at a time, and logs that it did). Every request with credentials counts as a guess at
 // ADMIN_TOKEN until it proves right (guess-limit.ts, shared with the sign-in form). Every answer
 // with a person's contact details leaves an audit event (read-audit.ts), as every action does.
+// Requests and answers follow the zod schemas in api-schemas.ts (the OpenAPI document is made from
+// them, served at /admin/api/openapi.json): an answer holds the declared fields and no others.
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
 import { checkPhone } from '../core/phone.ts';
 import type { Deps } from '../deps.ts';
+import type { SubscriberStatus } from '../generated/prisma/enums.ts';
 import { normalizeEmail } from '../flows/enroll.ts';
 import { operatorAction, OperatorActionError, type OperatorActionName } from '../flows/operator.ts';
 import {
@@ -14,6 +19,7 @@ import {
   resolveOptOutQuery,
 } from '../flows/optout-queries.ts';
 import { safeEqual } from '../security/crypto.ts';
+import { API, openApiDocument, routeOptions, within, type SubscriberView } from './api-schemas.ts';
 import { countGuess } from './admin/guess-limit.ts';
 import { API_ACTOR, auditContactRead } from './admin/read-audit.ts';
 import { clientId } from './rate-limit.ts';
@@ -23,7 +29,12 @@ export function bearerOk(deps: Pick<Deps, 'config'>, header: string | undefined)
   return Boolean(m?.[1] && safeEqual(m[1], deps.config.adminToken));
 }
 
-export async function subscriberView(deps: Pick<Deps, 'db'>, id: string) {
+const PREFIX = '/admin/api';
+
+export async function subscriberView(
+  deps: Pick<Deps, 'db'>,
+  id: string,
+): Promise<z.input<typeof SubscriberView> | null> {
   const s = await deps.db.subscriber.findUnique({
     where: { id },
     include: {
@@ -80,6 +91,10 @@ export async function subscriberView(deps: Pick<Deps, 'db'>, id: string) {
 }
 
 export async function adminApi(app: FastifyInstance, deps: Deps): Promise<void> {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const route = <C extends (typeof API)[keyof typeof API]>(c: C) =>
+    [within(PREFIX, c), routeOptions(c)] as const;
+
   app.addHook('onRequest', async (req, reply) => {
     const unauthorized = () =>
       reply
@@ -100,8 +115,8 @@ export async function adminApi(app: FastifyInstance, deps: Deps): Promise<void> 
     await attempt.succeeded();
   });
 
-  app.get('/subscribers', async (req, reply) => {
-    const q = req.query as { phone?: string; email?: string };
+  api.get(...route(API.listSubscribers), async (req, reply) => {
+    const q = req.query;
     let where: { phone: string } | { email: string } | null = null;
     if (typeof q.phone === 'string') {
       const p = checkPhone(
@@ -136,8 +151,8 @@ export async function adminApi(app: FastifyInstance, deps: Deps): Promise<void> 
     return view;
   });
 
-  app.get('/subscribers/:id', async (req, reply) => {
-    const { id } = req.params as { id: string };
+  api.get(...route(API.getSubscriber), async (req, reply) => {
+    const { id } = req.params;
     const view = /^[0-9a-f-]{36}$/.test(id) ? await subscriberView(deps, id) : null;
     if (!view)
       return reply.code(404).send({ error: 'not_found', message: 'No subscriber with that id' });
@@ -145,15 +160,14 @@ export async function adminApi(app: FastifyInstance, deps: Deps): Promise<void> 
     return view;
   });
 
-  app.post('/subscribers/:id/:action', async (req, reply) => {
-    const { id, action } = req.params as { id: string; action: string };
-    if (!['pause', 'resume', 'stop', 'clear-hold'].includes(action))
-      return reply
-        .code(404)
-        .send({ error: 'unknown_action', message: 'Actions: pause, resume, stop, clear-hold' });
+  // An action not in the list is refused by the schema: 404 unknown_action.
+  api.post(...route(API.subscriberAction), async (req, reply) => {
+    const { id, action } = req.params;
     try {
-      const r = await operatorAction(deps, id, action as OperatorActionName, { actor: API_ACTOR });
-      return { ok: true, ...r };
+      const r = await operatorAction(deps, id, action satisfies OperatorActionName, {
+        actor: API_ACTOR,
+      });
+      return { ok: true as const, ...r };
     } catch (err) {
       if (err instanceof OperatorActionError)
         return reply.code(err.status).send({ error: err.code, message: err.message });
@@ -162,28 +176,30 @@ export async function adminApi(app: FastifyInstance, deps: Deps): Promise<void> 
   });
 
   // Replies that may have asked to stop (flows/optout-queries.ts): ids, ages and deadlines only.
-  app.get('/optout-queries', async (req) => {
-    const open = (req.query as { status?: string }).status !== 'settled';
+  api.get(...route(API.listOptOutQueries), async (req) => {
+    const open = req.query.status !== 'settled';
     const rows = await listOptOutQueries(deps, { open });
     return {
-      queries: rows.map(({ subscriber, ...q }) => ({ ...q, subscriberStatus: subscriber.status })),
+      queries: rows.map(({ subscriber, ...q }) => ({
+        ...q,
+        subscriberStatus: subscriber.status as SubscriberStatus,
+      })),
     };
   });
 
-  app.post('/optout-queries/:id', async (req, reply) => {
-    const { id } = req.params as { id: string };
-    const resolution = (req.body as { resolution?: unknown } | undefined)?.resolution;
-    if (resolution !== 'opted_out' && resolution !== 'kept')
-      return reply.code(400).send({
-        error: 'bad_resolution',
-        message: 'Send {"resolution": "opted_out"} or {"resolution": "kept"}',
-      });
+  // A body without resolution opted_out or kept is refused by the schema: 400 bad_resolution.
+  api.post(...route(API.resolveOptOutQuery), async (req, reply) => {
+    const { id } = req.params;
+    const { resolution } = req.body;
     try {
-      return { ok: true, ...(await resolveOptOutQuery(deps, id, resolution, API_ACTOR)) };
+      const r = await resolveOptOutQuery(deps, id, resolution, API_ACTOR);
+      return { ok: true as const, ...r };
     } catch (err) {
       if (err instanceof OptOutQueryError)
         return reply.code(err.status).send({ error: err.code, message: err.message });
       throw err;
     }
   });
+
+  api.get(...route(API.openApi), async () => openApiDocument());
 }

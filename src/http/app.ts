@@ -2,11 +2,11 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Deps } from '../deps.ts';
-import { metrics } from '../metrics.ts';
-import { QUEUE_NAMES } from '../queues.ts';
 import { adminApi } from './admin-api.ts';
+import { assetRoutes } from './assets.ts';
 import { devRoutes } from './dev-routes.ts';
 import { rejectControlChars } from './input.ts';
+import { publicMetricsRoute } from './metrics-route.ts';
 import { securityHeaders } from './security.ts';
 import { twilioRoutes } from './twilio-routes.ts';
 
@@ -41,7 +41,7 @@ export async function buildApp(deps: Deps, opts: AppOptions = {}): Promise<Fasti
     trustProxy: (_address: string, hop: number) => hop < deps.config.trustProxy,
     routerOptions: { maxParamLength: 600 },
   });
-  securityHeaders(app);
+  securityHeaders(app, { publicUrl: deps.config.publicUrl });
   // Before any route: every route's path, query and parsed body are checked for control bytes.
   rejectControlChars(app);
   await app.register(formbody, { bodyLimit: 64 * 1024 });
@@ -62,6 +62,8 @@ export async function buildApp(deps: Deps, opts: AppOptions = {}): Promise<Fasti
     reply.code(404).send({ error: 'not_found', message: 'No such page' }),
   );
 
+  // Page scripts as files (the policy allows no inline script).
+  assetRoutes(app);
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {
     const [pg, redis] = await Promise.all([
@@ -76,23 +78,8 @@ export async function buildApp(deps: Deps, opts: AppOptions = {}): Promise<Fasti
     ]);
     return reply.code(pg && redis ? 200 : 503).send({ ok: pg && redis, postgres: pg, redis });
   });
-  app.get('/metrics', async (_req, reply) => {
-    const gauges = [];
-    for (const name of QUEUE_NAMES) {
-      const counts = await deps.queues[name]
-        .getJobCounts('waiting', 'delayed', 'active', 'prioritized')
-        .catch(() => null);
-      if (counts)
-        for (const [state, value] of Object.entries(counts))
-          gauges.push({
-            name: 'steady_queue_jobs',
-            help: 'Jobs in a queue by state.',
-            labels: { queue: name, state },
-            value,
-          });
-    }
-    return reply.type('text/plain; version=0.0.4').send(metrics.render(gauges));
-  });
+  // Metrics live on METRICS_PORT; here only with METRICS_PUBLIC=1 and a bearer token.
+  publicMetricsRoute(app, deps);
 
   await twilioRoutes(app, deps);
   await app.register(async (admin) => adminApi(admin, deps), { prefix: '/admin/api' });

@@ -1,6 +1,7 @@
 // The local phone's look and its in-page script (kept apart from the routes). What the person typed
 // is kept in sessionStorage, per number, so the thread survives a reload without the server ever
 // handing reply text back out; Steady's side is re-read from the outbox.
+import { scriptAsset } from './assets.ts';
 
 export const PHONE_CSS = `<style>
 .intro{max-width:32rem;margin:0 auto;text-align:center}.pick,.chips{max-width:24rem;margin:0 auto}.pick .row{display:flex;gap:.5rem}
@@ -18,7 +19,10 @@ export const PHONE_CSS = `<style>
 #status{text-align:center;min-height:1.5em}
 </style>`;
 
-export const PHONE_SCRIPT = `<script>
+// A file under /assets (see assets.ts): the pages' policy allows no inline script.
+export const PHONE_SCRIPT = scriptAsset(
+  'dev-phone',
+  `
 (function () {
   var raw = document.getElementById('number').value;
   var digits = raw.replace(/\\D/g, '');
@@ -111,4 +115,5 @@ export const PHONE_SCRIPT = `<script>
   typed().forEach(bubble);
   poll();
 })();
-</script>`;
+`,
+);

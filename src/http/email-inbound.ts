@@ -5,7 +5,12 @@
 //     "to": "reply+<hex>.<mac>@REPLY_DOMAIN",     string or array: the recipient address(es)
 //     "subject": "Re: ...",                        optional
 //     "text": "4\n\nOn Mon ... wrote:\n> ...",     the text part as received (quotes included)
-//     "messageId": "<abc@mail.example.org>" }     the Message-ID: a replay is recorded once
+//     "messageId": "<abc@mail.example.org>",      the Message-ID: a replay is recorded once
+//     "authenticationResults": "mx.example.com; dmarc=pass header.from=example.org" }
+//        optional: the value(s) of the Authentication-Results header(s) the provider added (a
+//        string, or an array topmost first; the header name in front is allowed). Read as on
+//        the SMTP listener (src/email/auth-results.ts, INBOUND_AUTHSERV_ID): a DMARC fail means
+//        the reply is recorded but not acted on without an operator. Absent: no verdict ('none').
 // Auth: header `X-Steady-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw request body with
 // INBOUND_EMAIL_SECRET (defaults to APP_SECRET outside production). Missing or wrong: 401.
 // Answers 200 {"ok":true} once accepted, also when the mail is dropped (forged or unknown
@@ -21,6 +26,7 @@ import { findControlChars } from '../core/control-chars.ts';
 import { handleInboundEmail, InvalidInboundEmail } from '../email/handle-inbound-email.ts';
 import { metrics } from '../metrics.ts';
 import { safeEqual } from '../security/crypto.ts';
+import { API, routeOptions } from './api-schemas.ts';
 import { ipLimit } from './ip-limit.ts';
 
 const MAX_BODY = 1024 * 1024;
@@ -44,6 +50,15 @@ const addresses = (v: unknown): string[] =>
     .flatMap((x) => addressparser(x, { flatten: true }).map((a) => a.address))
     .filter(Boolean);
 
+/** The optional `authenticationResults` field as header values (topmost first), or null when it
+ * is neither a string nor an array of strings. */
+function authResultsField(v: unknown): string[] | null {
+  if (v === undefined || v === null) return [];
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || !list.every((x): x is string => typeof x === 'string')) return null;
+  return list.map((x) => x.replace(/^\s*authentication-results\s*:/i, ''));
+}
+
 export async function emailInboundWebhook(app: FastifyInstance, deps: Deps): Promise<void> {
   await app.register(async (scope) => {
     // The signature covers the exact bytes sent, so this route reads the body as text itself.
@@ -56,9 +71,15 @@ export async function emailInboundWebhook(app: FastifyInstance, deps: Deps): Pro
     const reject = (reason: string) =>
       metrics.inc('steady_webhook_rejected_total', { route: 'email', reason });
 
+    // The contract is API.emailInbound (api-schemas.ts): its JSON answers go out through their
+    // schemas; the body, read as text for the signature, is checked below.
     scope.post(
-      '/webhooks/email/inbound',
-      { bodyLimit: MAX_BODY, onRequest: ipLimit(deps, 'email-inbound', EMAIL_INBOUND_LIMIT) },
+      API.emailInbound.url,
+      {
+        bodyLimit: MAX_BODY,
+        onRequest: ipLimit(deps, 'email-inbound', EMAIL_INBOUND_LIMIT),
+        ...routeOptions(API.emailInbound),
+      },
       async (req, reply) => {
         const raw = typeof req.body === 'string' ? req.body : '';
         if (!signed(deps.config.email.inboundSecret, req, raw)) {
@@ -85,7 +106,11 @@ export async function emailInboundWebhook(app: FastifyInstance, deps: Deps): Pro
           findControlChars(
             { from: body.from, to: body.to, subject: body.subject, messageId: body.messageId },
             'line',
-          ) ?? findControlChars({ text: body.text }, 'text');
+          ) ??
+          findControlChars(
+            { text: body.text, authenticationResults: body.authenticationResults },
+            'text',
+          );
         if (bad) {
           reject('control_characters');
           return reply.code(400).send({
@@ -101,6 +126,14 @@ export async function emailInboundWebhook(app: FastifyInstance, deps: Deps): Pro
             .code(400)
             .send({ error: 'bad_request', message: '"from", "to" and "text" are required' });
         }
+        const authenticationResults = authResultsField(body.authenticationResults);
+        if (!authenticationResults) {
+          reject('bad_fields');
+          return reply.code(400).send({
+            error: 'bad_request',
+            message: '"authenticationResults" must be a string or an array of strings',
+          });
+        }
         try {
           await handleInboundEmail(deps, {
             recipients: to,
@@ -108,6 +141,7 @@ export async function emailInboundWebhook(app: FastifyInstance, deps: Deps): Pro
             subject: typeof body.subject === 'string' ? body.subject : '',
             text: body.text,
             messageId: typeof body.messageId === 'string' ? body.messageId : null,
+            authenticationResults,
             via: 'webhook',
           });
         } catch (err) {

@@ -4,6 +4,7 @@
 // scanners and link previews open links on their own.
 import type { ConfirmOutcome } from '../email/confirm.ts';
 import { esc, page } from './html.ts';
+import { TZ_FILL_SCRIPT } from './email-signup-client.ts';
 
 // Room above the heading for the fixed quick-exit button, which would cover it on a phone.
 const HEAD = '<style>main{padding-top:3.25rem}</style>';
@@ -36,7 +37,7 @@ function newLinkForm(): string {
 <input type="hidden" id="timezone" name="timezone" value="">
 <p><button type="submit">Send me a new link</button></p>
 </form>
-<script>(function(){try{document.getElementById('timezone').value=Intl.DateTimeFormat().resolvedOptions().timeZone||'';}catch(e){}})();</script>`;
+${TZ_FILL_SCRIPT}`;
 }
 
 export function confirmPage(outcome: ConfirmOutcome): { status: number; html: string } {

@@ -8,6 +8,9 @@
 //
 // Error summary: after a refused sign-up the summary takes focus, so a keyboard or screen-reader
 // user starts at what went wrong rather than at the top of the page.
+//
+// Each is a file under /assets (see assets.ts): the pages' policy allows no inline script.
+import { scriptAsset } from './assets.ts';
 
 export const SIGNUP_CSS =
   '.suggest{list-style:none;margin:.25rem 0 0;padding:0;max-height:12rem;overflow-y:auto;border:1px solid #6b7280;border-radius:6px;background:#fff}' +
@@ -15,9 +18,23 @@ export const SIGNUP_CSS =
   '.suggest li[aria-selected=true]{background:#0b57d0;color:#fff}' +
   '.error-summary{border-color:#b42318}.error-summary a{color:#b42318;font-weight:600}';
 
-export const ERROR_SUMMARY_SCRIPT = `<script>(function(){var s=document.getElementById('error-summary');if(s)s.focus();})();</script>`;
+export const ERROR_SUMMARY_SCRIPT = scriptAsset(
+  'error-summary',
+  "(function(){var s=document.getElementById('error-summary');if(s)s.focus();})();",
+);
 
-export const TZ_SUGGEST_SCRIPT = `<script>
+// The time zone field starts with the browser's own zone, unless the person already chose one
+// (a refused form comes back with their choice, marked data-chosen). Used by the sign-up form and
+// by the "send me a new link" form (a hidden field there).
+export const TZ_FILL_SCRIPT = scriptAsset(
+  'tz-fill',
+  `(function(){var f=document.getElementById('timezone');if(!f||f.getAttribute('data-chosen'))return;
+try{var z=Intl.DateTimeFormat().resolvedOptions().timeZone;if(z)f.value=z;}catch(e){}})();`,
+);
+
+export const TZ_SUGGEST_SCRIPT = scriptAsset(
+  'tz-suggest',
+  `
 (function () {
   var input = document.getElementById('timezone');
   var data = document.getElementById('zones');
@@ -95,4 +112,5 @@ export const TZ_SUGGEST_SCRIPT = `<script>
     }
   });
 })();
-</script>`;
+`,
+);

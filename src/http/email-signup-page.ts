@@ -6,7 +6,12 @@ import { programFrequency } from '../core/program.ts';
 import type { SignupField } from '../email/signup.ts';
 import { emailPage } from './email-pages.ts';
 import { esc } from './html.ts';
-import { ERROR_SUMMARY_SCRIPT, SIGNUP_CSS, TZ_SUGGEST_SCRIPT } from './email-signup-client.ts';
+import {
+  ERROR_SUMMARY_SCRIPT,
+  SIGNUP_CSS,
+  TZ_FILL_SCRIPT,
+  TZ_SUGGEST_SCRIPT,
+} from './email-signup-client.ts';
 
 const COMMON_ZONES = [
   'America/New_York',
@@ -84,8 +89,7 @@ Every email has a one-click unsubscribe link, or reply STOP. Replies are read by
 Our <a href="/privacy">privacy notice</a> says what we keep and for how long.</p>
 <p><button type="submit" aria-describedby="consent">Sign up</button></p>
 </form>
-<script>(function(){var f=document.getElementById('timezone');if(!f||f.getAttribute('data-chosen'))return;
-try{var z=Intl.DateTimeFormat().resolvedOptions().timeZone;if(z)f.value=z;}catch(e){}})();</script>
+${TZ_FILL_SCRIPT}
 ${TZ_SUGGEST_SCRIPT}`;
   return emailPage(
     body,

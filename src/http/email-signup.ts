@@ -1,9 +1,14 @@
 // GET / (the sign-up form) and POST /subscribe (form or JSON). The answer is the same whether or
-// not the address is known, so the form cannot be used to find out who is subscribed.
+// not the address is known, so the form cannot be used to find out who is subscribed. The contract
+// (fields, answers) is API.subscribe in api-schemas.ts: JSON answers go out through its schemas;
+// the body is checked here by readSignup, after the per-client limit, so a flood of bad posts is
+// still counted and a form post gets the form back with its error.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Deps } from '../deps.ts';
 import { readSignup, signUp } from '../email/signup.ts';
+import { pendingCapStatus } from '../flows/enroll.ts';
 import { metrics } from '../metrics.ts';
+import { API, routeOptions } from './api-schemas.ts';
 import { keyedHash } from '../security/crypto.ts';
 import { checkInboxPage, signupPage, tooManyPage } from './email-signup-page.ts';
 import { evidenceOf, sendPage, wantsJson } from './email-request.ts';
@@ -24,7 +29,7 @@ export async function emailSignupRoutes(app: FastifyInstance, deps: Deps): Promi
 
   app.get('/', async (_req, reply) => sendPage(reply, 200, form()));
 
-  app.post('/subscribe', async (req, reply) => {
+  app.post(API.subscribe.url, routeOptions(API.subscribe), async (req, reply) => {
     const json = wantsJson(req);
     const tooMany = (retryAfter: number, scope: string): FastifyReply => {
       metrics.inc('steady_signup_cap_hits_total', { cap: `email_${scope}` });
@@ -71,6 +76,12 @@ export async function emailSignupRoutes(app: FastifyInstance, deps: Deps): Promi
       SIGNUP_LIMITS.perAddress.windowSec,
     );
     if (!byAddr.ok) return tooMany(byAddr.retryAfter, 'address');
+
+    // The hourly cap on new pending addresses (EMAIL_PENDING_CAP_PER_HOUR), asked of everyone
+    // alike so the answer never tells a known address from a new one. enroll() checks it again
+    // under a lock; a sign-up that loses that race gets the usual answer and no email.
+    const cap = await pendingCapStatus(deps.db, deps.config, 'email', deps.clock.now());
+    if (cap.full) return tooMany(cap.retryAfter, 'pending_per_hour');
 
     await signUp(deps, check.value, evidenceOf(req, 'web_form', deps.clock.now()));
     return json ? reply.send({ ok: true }) : sendPage(reply, 200, checkInboxPage());

@@ -1,5 +1,6 @@
 // Shared page shell. Every page: UTF-8, a neutral title (a shared or watched browser shows tabs and
 // history), a visible quick-exit button that leaves for a neutral site, readable on a phone.
+import { scriptAsset } from './assets.ts';
 
 export const esc = (s: unknown): string =>
   String(s ?? '').replace(
@@ -30,13 +31,21 @@ button.secondary,.btn.secondary{background:#fff;color:#0b57d0}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #e5e7eb;vertical-align:top}
 `;
 
+// The quick exit: the button replaces this page in the history (Back does not return to it), and
 // Esc leaves at once, except while a suggestion list (a combobox) is open: then Esc only closes it.
 // The list's own handler runs first and marks the key used (preventDefault); a combobox that says
-// it is expanded is skipped too, in case its handler did not.
-const QUICK_EXIT_KEY = `document.addEventListener('keydown',function(e){
-if(e.key!=='Escape'||e.defaultPrevented||!document.getElementById('quick-exit'))return;
+// it is expanded is skipped too, in case its handler did not. Without the script the button is a
+// plain link.
+const QUICK_EXIT_SCRIPT = scriptAsset(
+  'quick-exit',
+  `(function(){var exit=document.getElementById('quick-exit');if(!exit)return;
+var url=${JSON.stringify(QUICK_EXIT_URL)};
+exit.addEventListener('click',function(e){e.preventDefault();location.replace(url);});
+document.addEventListener('keydown',function(e){
+if(e.key!=='Escape'||e.defaultPrevented)return;
 var t=e.target;if(t&&t.getAttribute&&t.getAttribute('role')==='combobox'&&t.getAttribute('aria-expanded')==='true')return;
-location.replace(${JSON.stringify(QUICK_EXIT_URL)});});`;
+location.replace(url);});})();`,
+);
 
 export interface PageOptions {
   title?: string;
@@ -49,13 +58,13 @@ export function page(body: string, opts: PageOptions = {}): string {
   const exit =
     opts.quickExit === false
       ? ''
-      : `<a class="btn exit" href="${QUICK_EXIT_URL}" rel="noreferrer" id="quick-exit" onclick="location.replace(this.href);return false;">Quick exit</a>`;
+      : `<a class="btn exit" href="${QUICK_EXIT_URL}" rel="noreferrer" id="quick-exit">Quick exit</a>`;
   return `<!doctype html>
 <html lang="${esc(opts.lang ?? 'en')}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer"><meta name="robots" content="noindex">
 <title>${esc(opts.title ?? NEUTRAL_TITLE)}</title><style>${BASE_CSS}</style>${opts.head ?? ''}</head>
 <body>${exit}<main>${body}</main>
-<script>${QUICK_EXIT_KEY}</script>
+${exit ? QUICK_EXIT_SCRIPT : ''}
 </body></html>`;
 }

@@ -20,7 +20,7 @@ export const routeModules: RouteModule[] = [
 /** Listeners that run beside the web server (e.g. the inbound SMTP server). */
 export async function startSideServices(deps: Deps): Promise<{ stop(): Promise<void> }> {
   const stops: (() => Promise<void>)[] = [];
-  // Inbound email: replies, the List-Unsubscribe mailto, bounces (INBOUND_SMTP_PORT, 127.0.0.1).
+  // Inbound email: replies, the List-Unsubscribe mailto, bounces (INBOUND_SMTP_PORT on INBOUND_SMTP_HOST, 127.0.0.1 by default).
   const smtp = await startInboundSmtp(deps);
   deps.log.info({ port: smtp.port }, 'inbound SMTP listening');
   stops.push(smtp.stop);

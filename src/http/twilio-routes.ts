@@ -1,8 +1,11 @@
 // Twilio's webhooks: inbound SMS and delivery status callbacks. Every request must carry a valid
 // X-Twilio-Signature for PUBLIC_URL + the path Twilio called; anything else gets 403 and leaves no
 // trace in the database. Inbound messages are recorded and queued, and the answer is empty TwiML
-// at once: replies go out through the send queues.
+// at once: replies go out through the send queues. The forms follow the zod schemas in
+// api-schemas.ts (a form of string fields); a form that fails them is answered here, after the
+// rate limit and in the same words as ever (`attachValidation`), not by Fastify.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import twilio from 'twilio';
 import { mapTwilioStatus, verifyTwilioSignature } from '../channels/twilio-webhook.ts';
 import { hasControlChars, withoutControlChars } from '../core/control-chars.ts';
@@ -11,6 +14,7 @@ import type { Deps } from '../deps.ts';
 import { applyDeliveryStatus } from '../flows/delivery-status.ts';
 import { recordInbound } from '../flows/inbound.ts';
 import { metrics } from '../metrics.ts';
+import { API, routeOptions } from './api-schemas.ts';
 import { ipLimit } from './ip-limit.ts';
 
 const EMPTY_TWIML = new twilio.twiml.MessagingResponse().toString();
@@ -18,15 +22,11 @@ const EMPTY_TWIML = new twilio.twiml.MessagingResponse().toString();
 /** Inbound SMS webhook requests per client address per window. */
 export const INBOUND_LIMIT = { requests: 1200, windowSec: 60 };
 
+/** The form, if it passed its schema: an object of string fields (repeated keys or nested values
+ * are not Twilio's form). */
 function formParams(req: FastifyRequest): Record<string, string> | null {
-  const body = req.body;
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return null;
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-    if (typeof v !== 'string') return null; // repeated keys or nested values: not Twilio's form
-    out[k] = v;
-  }
-  return out;
+  if (req.validationError?.validationContext === 'body') return null;
+  return req.body as Record<string, string>;
 }
 
 /**
@@ -61,6 +61,7 @@ export function isSigned(
 }
 
 export async function twilioRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+  const api = app.withTypeProvider<ZodTypeProvider>();
   const reject = (reason: string) => {
     metrics.inc('steady_webhook_rejected_total', { route: 'twilio', reason });
   };
@@ -76,8 +77,12 @@ export async function twilioRoutes(app: FastifyInstance, deps: Deps): Promise<vo
       .send('A field holds a control character: not a Twilio webhook');
   };
 
-  const inboundOptions = { onRequest: inboundLimit, config: { ownInputCheck: true } };
-  app.post('/webhooks/twilio/sms', inboundOptions, async (req, reply) => {
+  const inboundOptions = {
+    onRequest: inboundLimit,
+    config: { ownInputCheck: true },
+    ...routeOptions(API.twilioSms, { attachValidation: true }),
+  };
+  api.post(API.twilioSms.url, inboundOptions, async (req, reply) => {
     let params = formParams(req);
     if (!params || !req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
       reject('bad_request');
@@ -117,7 +122,11 @@ export async function twilioRoutes(app: FastifyInstance, deps: Deps): Promise<vo
     return EMPTY_TWIML;
   });
 
-  app.post('/webhooks/twilio/status', { config: { ownInputCheck: true } }, async (req, reply) => {
+  const statusOptions = {
+    config: { ownInputCheck: true },
+    ...routeOptions(API.twilioStatus, { attachValidation: true }),
+  };
+  api.post(API.twilioStatus.url, statusOptions, async (req, reply) => {
     let params = formParams(req);
     if (!params) {
       reject('bad_request');
@@ -134,8 +143,9 @@ export async function twilioRoutes(app: FastifyInstance, deps: Deps): Promise<vo
     if (!params) return controlChars(reply);
 
     const status = mapTwilioStatus(params.MessageStatus ?? params.SmsStatus ?? '');
-    const q = req.query as Record<string, string | undefined>;
-    const messageId = q.m && /^[0-9a-f-]{36}$/.test(q.m) ? q.m : undefined;
+    // A query that fails its schema (a repeated m) names no message of ours.
+    const m = req.validationError ? undefined : req.query.m;
+    const messageId = m && /^[0-9a-f-]{36}$/.test(m) ? m : undefined;
     if (status) {
       await applyDeliveryStatus(
         deps,

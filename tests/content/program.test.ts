@@ -141,7 +141,7 @@ describe('the texts', () => {
       'Terms: {{termsUrl}}',
     ])
       expect(sms('help')).toContain(part);
-    expect(sms('optout_clarify')).toContain('reply STOP to stop all messages');
+    expect(sms('optout_clarify')).toContain('Reply STOP to stop all messages');
   });
 
   it('fill {{days}} and {{setting}} where the code sends them', () => {

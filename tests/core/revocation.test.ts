@@ -151,3 +151,40 @@ describe('opt-out wordings: blind 3 floors (never tuned on)', () => {
     expect(wrong.map((r) => r.id)).toEqual([]);
   });
 });
+
+// From a review of the first version: despair and disclosures that use stop words, ratings with a
+// stop, replies about us having stopped, and stops that are really about timing.
+describe('opt-out wordings from review', () => {
+  it.each([
+    // Despair or disclosure: never an opt-out (the safety screen answers them).
+    ['quiero terminar con esto, no aguanto más', 'not'],
+    ['quiero terminar con todo', 'not'],
+    ['ya no quiero nada', 'not'],
+    ["I had to delete your texts so he wouldn't see", 'not'],
+    ['I delete these texts every night', 'not'],
+    // About us having stopped, or a mistake.
+    ['why did you stop texting me?', 'not'],
+    ['did you stop sending the tips?', 'not'],
+    ["I didn't mean to unsubscribe", 'not'],
+    ['¿cuándo termina el programa?', 'not'],
+    ['does the program end after 8 weeks or keep going?', 'not'],
+    // A rating with a stop.
+    ['1 - please stop', 'optout'],
+    ['3, stop asking me that', 'unclear'],
+    // Only some times or some messages: ask (TIME or PAUSE may be what they want).
+    ["don't text me after 6", 'unclear'],
+    ['please stop the nudges for a week', 'unclear'],
+    ['stop for now', 'unclear'],
+    ['can you text me less? he notices', 'unclear'],
+    // A clear stop after an unclear sentence still stops.
+    ["I'm done. lose my number", 'optout'],
+    ['not interested. cut it out with the texts', 'optout'],
+    ["I don't want to receive this", 'optout'],
+    ['¿cómo hago para que dejen de llegar los mensajes?', 'optout'],
+    // A partner's demand, relayed: ask, and an operator sees it.
+    ['mi esposo quiere que me dé de baja', 'unclear'],
+    ['mi novio me dijo que cancele esto', 'unclear'],
+  ] as const)('%s -> %s', (text, expected) => {
+    expect(answer({ text, channel: 'sms' })).toBe(expected);
+  });
+});

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimDueSteps } from '../../src/flows/claim-due.ts';
+import { expirePending } from '../../src/flows/sweep.ts';
 import { recordInbound } from '../../src/flows/inbound.ts';
 import {
   listOptOutQueries,
@@ -218,7 +219,7 @@ describe('unclear replies: one clarification, and an operator decides in time', 
     expect(await statusOf(phone)).toBe('active');
     const asked = bodies(phone).slice(before);
     expect(asked).toHaveLength(1);
-    expect(asked[0]).toMatch(/reply STOP to stop all messages from Steady/);
+    expect(asked[0]).toMatch(/Reply STOP to stop all messages from Steady/);
     const sub = await h.deps.db.subscriber.findFirstOrThrow({ where: { phone } });
     const open = (await listOptOutQueries(h.deps, { open: true })).filter(
       (q) => q.subscriberId === sub.id,
@@ -240,24 +241,101 @@ describe('unclear replies: one clarification, and an operator decides in time', 
     expect(audit?.actor).toBe('operator:test');
   });
 
-  it('a question nobody decides is settled before the 10-business-day limit', async () => {
+  /** An unclear reply from a person in New York (the clock's 10:00 there), asked once. */
+  async function asked(wording = 'how do I cancel?') {
     const phone = await joined();
-    await text(phone, "I'm done");
-    const sub = await h.deps.db.subscriber.findFirstOrThrow({ where: { phone } });
+    const sub = await h.deps.db.subscriber.update({
+      where: { phone },
+      data: { timezone: 'America/New_York' },
+    });
+    await text(phone, wording);
+    expect(await h.deps.db.optOutQuery.count({ where: { subscriberId: sub.id } })).toBe(1);
+    return { phone, sub };
+  }
+  const later = (days: number) => h.clock.set(new Date(h.clock.now().getTime() + days * 86400_000));
+
+  it('a question nobody decides is settled before the 10-business-day limit', async () => {
+    const start = h.clock.now();
+    const { phone, sub } = await asked();
     // Seven business days on: still open.
-    h.clock.set(new Date(h.clock.now().getTime() + 9 * 86400_000));
+    later(9);
     await settleOptOutDeadlines(h.deps);
     expect(await statusOf(phone)).toBe('active');
-    // Twelve calendar days (eight business days) on: settled as an opt-out.
-    h.clock.set(new Date(h.clock.now().getTime() + 3 * 86400_000));
+    // Twelve calendar days (eight business days) on, but 23:00 in New York: not at night.
+    h.clock.set(new Date(start.getTime() + 12 * 86400_000 + 13 * 3600_000));
+    await settleOptOutDeadlines(h.deps);
+    expect(await statusOf(phone)).toBe('active');
+    // The next morning: settled as an opt-out, and the confirmation goes out in daytime.
+    h.clock.set(new Date(start.getTime() + 13 * 86400_000));
     await settleOptOutDeadlines(h.deps);
     await h.settle();
     expect(await statusOf(phone)).toBe('stopped');
+    expect(bodies(phone).at(-1)).toMatch(/unsubscribed/);
     const q = await h.deps.db.optOutQuery.findFirstOrThrow({ where: { subscriberId: sub.id } });
     expect({ resolution: q.resolution, by: q.resolvedBy }).toEqual({
       resolution: 'opted_out',
       by: 'deadline',
     });
+    h.clock.set(start);
+  });
+
+  it('someone who wrote again since is kept at the deadline', async () => {
+    const start = h.clock.now();
+    const { phone, sub } = await asked();
+    later(1);
+    await text(phone, 'YES');
+    h.clock.set(new Date(start.getTime() + 13 * 86400_000));
+    await settleOptOutDeadlines(h.deps);
+    expect(await statusOf(phone)).toBe('active');
+    const q = await h.deps.db.optOutQuery.findFirstOrThrow({ where: { subscriberId: sub.id } });
+    expect(q.resolution).toBe('kept');
+    h.clock.set(start);
+  });
+
+  it('someone with an open safety flag is never settled automatically: an operator must look', async () => {
+    const start = h.clock.now();
+    const { phone, sub } = await asked();
+    await h.deps.db.safetyFlag.create({
+      data: { subscriberId: sub.id, category: 'abuse', matched: [], band: 'act', createdAt: start },
+    });
+    h.clock.set(new Date(start.getTime() + 13 * 86400_000));
+    const r = await settleOptOutDeadlines(h.deps);
+    expect(r.needOperator).toBeGreaterThanOrEqual(1);
+    expect(await statusOf(phone)).toBe('active');
+    const q = await h.deps.db.optOutQuery.findFirstOrThrow({ where: { subscriberId: sub.id } });
+    expect(q.resolvedAt).toBeNull();
+    h.clock.set(start);
+  });
+
+  it('an unconfirmed number that sounds like it wants out is simply stopped', async () => {
+    const phone = await freshPhone(h.deps.db);
+    await text(phone, 'JOIN');
+    await text(phone, 'I never signed up for this');
+    expect(await statusOf(phone)).toBe('stopped');
+    expect(bodies(phone).at(-1)).toMatch(/unsubscribed/);
+  });
+
+  it('STOP, JOIN, then the opt-in lapses: a later JOIN asks again and a bare yes does nothing', async () => {
+    const start = h.clock.now();
+    const phone = await joined();
+    await text(phone, 'STOP');
+    await text(phone, 'JOIN');
+    expect(await statusOf(phone)).toBe('pending');
+    // Not expired early: the 48 hours run from the new JOIN.
+    await expirePending(h.deps);
+    expect(await statusOf(phone)).toBe('pending');
+    later(3);
+    await expirePending(h.deps);
+    expect(await statusOf(phone)).toBe('expired');
+    const before = bodies(phone).length;
+    await text(phone, 'yeah');
+    expect(await statusOf(phone)).toBe('expired');
+    await text(phone, 'JOIN');
+    expect(await statusOf(phone)).toBe('pending');
+    expect(bodies(phone).slice(before)).toEqual([expect.stringMatching(/Reply YES to join/)]);
+    await text(phone, 'YES');
+    expect(await statusOf(phone)).toBe('active');
+    h.clock.set(start);
   });
 
   it('the admin API lists open questions with their age (no contacts) and settles them once', async () => {

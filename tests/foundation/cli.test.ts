@@ -43,6 +43,7 @@ describe('cli', () => {
       'EMAIL_FROM',
       'POSTAL_ADDRESS',
       'SUPPORT_CONTACT',
+      'REPLY_DOMAIN',
       'PUBLIC_URL',
     ])
       expect(r.err).toContain(name);

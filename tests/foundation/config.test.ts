@@ -7,6 +7,7 @@ const REAL_PUBLIC_VALUES = {
   POSTAL_ADDRESS: 'Calm Notes, 12 Harbour Lane, Portland, ME 04101, USA',
   SUPPORT_CONTACT: 'help@calm-notes.org',
   PUBLIC_URL: 'https://notes.calm-notes.org',
+  REPLY_DOMAIN: 'reply.calm-notes.org',
 };
 
 describe('configuration', () => {
@@ -108,7 +109,7 @@ describe('configuration', () => {
       }
       return [];
     };
-    const names = ['EMAIL_FROM', 'POSTAL_ADDRESS', 'SUPPORT_CONTACT', 'PUBLIC_URL'];
+    const names = ['EMAIL_FROM', 'POSTAL_ADDRESS', 'SUPPORT_CONTACT', 'REPLY_DOMAIN', 'PUBLIC_URL'];
     const named = (list: string[]) => names.filter((n) => list.some((p) => p.startsWith(n)));
 
     // Unset: every one named at once, in one error.
@@ -122,6 +123,7 @@ describe('configuration', () => {
       EMAIL_FROM: dev.email.from,
       POSTAL_ADDRESS: dev.email.postalAddress,
       SUPPORT_CONTACT: dev.supportContact,
+      REPLY_DOMAIN: dev.email.replyDomain,
       PUBLIC_URL: dev.publicUrl,
     });
     expect(named(copied)).toEqual(names);
@@ -132,12 +134,21 @@ describe('configuration', () => {
       EMAIL_FROM: 'Notes <notes@mail.example.org>',
       POSTAL_ADDRESS: '1 Example Road, Springfield',
       SUPPORT_CONTACT: 'https://example.net/help',
+      REPLY_DOMAIN: 'reply.example.org',
       PUBLIC_URL: 'http://notes.calm-notes.org',
     });
     expect(named(examples)).toEqual(names);
 
-    // Real values pass; every other check is unchanged.
+    // Real values pass; every other check is unchanged. "example" inside a real name is fine, and
+    // a phone number may be written with its area code in brackets.
     expect(problems(REAL_PUBLIC_VALUES)).toEqual([]);
+    expect(
+      problems({
+        ...REAL_PUBLIC_VALUES,
+        EMAIL_FROM: 'Notes <notes@example-health.org>',
+        SUPPORT_CONTACT: '(800) 555-0100',
+      }),
+    ).toEqual([]);
   });
 
   it('refuses in production a secret set to a development default, naming each', () => {

@@ -92,7 +92,7 @@ describe('errors on the hot paths', () => {
       const logged = lines.filter((l) => l.code === 'ECONNREFUSED' && l.connection === 'main');
       expect(logged).toHaveLength(1);
       expect(logged[0]).toMatchObject({ level: 50, msg: expect.stringMatching(/Redis/) });
-      expect(metrics.render()).toMatch(/steady_redis_errors_total\{[^}]*code="ECONNREFUSED"/);
+      expect(await metrics.render()).toMatch(/steady_redis_errors_total\{[^}]*code="ECONNREFUSED"/);
     } finally {
       const queueConnection = await deps.queues.sms.client.catch(() => null);
       queueConnection?.disconnect();

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import type { Reading } from '../../src/core/classify.ts';
+import { reading } from '../support/readings.ts';
 import { withSecondReader } from '../../src/flows/second-reader.ts';
 import { metrics } from '../../src/metrics.ts';
 import type { SafetyScreener } from '../../src/safety/screen.ts';
@@ -43,18 +43,6 @@ const deps = (timeoutMs = 800) => ({
   config: { ...loadConfig({}), safetyReaderUrl: url, safetyReaderTimeoutMs: timeoutMs },
   safety,
   log,
-});
-const reading = (over: Partial<Reading>): Reading => ({
-  intent: 'text',
-  rating: null,
-  safety: [],
-  band: 'none',
-  concern: [],
-  risk: { abuse: 0, self_harm: 0 },
-  concernRisk: { abuse: 0, self_harm: 0 },
-  why: [],
-  matched: [],
-  ...over,
 });
 const asked = reading({
   band: 'ask',

@@ -20,8 +20,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     REDIS_PREFIX: testPrefix(),
     LOG_LEVEL: 'silent',
     PUBLIC_URL: 'https://steady.example.com',
-    // The suite runs many times on one database; the SMS-pumping cap has its own test.
+    // The suite runs many times on one database; the sign-up caps have their own tests.
     PENDING_CAP_PER_HOUR: '1000000',
+    EMAIL_PENDING_CAP_PER_HOUR: '1000000',
     // Tests play clients at different addresses with X-Forwarded-For, as a proxy would send it.
     TRUST_PROXY: '1',
     ...overrides,

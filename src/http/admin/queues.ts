@@ -8,12 +8,10 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../deps.ts';
 import { QUEUE_NAMES } from '../../queues.ts';
+import { BOARD_CSP } from '../security.ts';
 import { guardConsole } from './auth.ts';
 
 export const QUEUES_PATH = '/admin/queues';
-
-const BOARD_CSP =
-  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; font-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'";
 
 export async function queueBoard(app: FastifyInstance, deps: Deps): Promise<void> {
   guardConsole(app, deps, { check: 'origin' });

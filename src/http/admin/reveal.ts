@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.ts';
 import { decryptText } from '../../security/crypto.ts';
+import { scriptAsset } from '../assets.ts';
 import { esc } from '../html.ts';
 import { consolePage, sendPage } from './layout.ts';
 import { auditContactRead } from './read-audit.ts';
@@ -180,7 +181,9 @@ export function contactRevealControl(action: string, csrf: string): string {
   return `<form method="post" action="${esc(action)}" class="reveal" data-reveal><input type="hidden" name="_csrf" value="${esc(csrf)}"><button class="secondary" type="submit">Show contact</button><span class="muted"> Opening it is recorded.</span></form>`;
 }
 
-export const REVEAL_SCRIPT = `<script>
+export const REVEAL_SCRIPT = scriptAsset(
+  'reveal',
+  `
 document.addEventListener('submit', function (e) {
   var form = e.target;
   if (!form.hasAttribute || !form.hasAttribute('data-reveal')) return;
@@ -216,4 +219,5 @@ document.addEventListener('submit', function (e) {
     })
     .catch(function () { button.disabled = false; });
 });
-</script>`;
+`,
+);

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../deps.ts';
 import { operatorAction, OperatorActionError } from '../../flows/operator.ts';
 import { decideFlag } from '../../flows/review-decision.ts';
+import { scriptAsset } from '../assets.ts';
 import { esc } from '../html.ts';
 import {
   backTo,
@@ -97,13 +98,16 @@ function percent(risk: number): string {
   return p === 0 && risk > 0 ? '&lt;1%' : `${p}%`;
 }
 
-export const CONFIRM_SCRIPT = `<script>
+export const CONFIRM_SCRIPT = scriptAsset(
+  'confirm-submit',
+  `
 document.addEventListener('submit', function (e) {
   var el = e.submitter && e.submitter.hasAttribute('data-confirm') ? e.submitter : e.target;
   var msg = el.getAttribute && el.getAttribute('data-confirm');
   if (msg && !window.confirm(msg)) e.preventDefault();
 }, true);
-</script>`;
+`,
+);
 
 export async function reviewRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   app.get('/', async (req, reply) => {

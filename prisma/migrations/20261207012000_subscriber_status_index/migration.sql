@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "subscribers_status_createdAt_idx" ON "subscribers"("status", "createdAt");
+
