@@ -367,6 +367,14 @@ function productionPublic(raw: Record<string, string | undefined>): string[] {
     'the contact the terms and privacy pages and HELP give people',
     DEV_SUPPORT_CONTACT,
   );
+  // Production is https (above) and Steady serves plain HTTP, so a proxy stands in front: with
+  // TRUST_PROXY unset every client would look like the proxy, and ten wrong tokens from anyone
+  // would lock every operator out. Say how many proxy hops to trust (0 only when Steady really
+  // faces the internet itself, e.g. TLS terminated by a load balancer that keeps client IPs).
+  if (raw.TRUST_PROXY === undefined || raw.TRUST_PROXY.trim() === '')
+    out.push(
+      'TRUST_PROXY: must be set in production: the number of proxies in front of Steady (1 behind one TLS proxy), so client addresses (sign-in limits) are real',
+    );
   // Email replies (a STOP among them) go to reply+...@REPLY_DOMAIN: the default goes nowhere.
   const replyDomain = raw.REPLY_DOMAIN?.trim();
   if (!replyDomain || EXAMPLE.test(replyDomain) || replyDomain === 'reply.example.com')

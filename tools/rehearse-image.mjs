@@ -215,6 +215,7 @@ const settings = {
   POSTAL_ADDRESS: 'Steady, 1 Smoke Lane, Testville',
   SUPPORT_CONTACT: 'help@steady.smoke.test',
   REPLY_DOMAIN: 'reply.steady.smoke.test',
+  TRUST_PROXY: '1',
   SHUTDOWN_GRACE_MS: '5000',
 };
 async function sparePort() {

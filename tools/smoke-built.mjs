@@ -117,6 +117,7 @@ const base = {
   POSTAL_ADDRESS: 'Steady, 1 Smoke Lane, Testville',
   SUPPORT_CONTACT: 'help@steady.smoke.test',
   REPLY_DOMAIN: 'reply.steady.smoke.test',
+  TRUST_PROXY: '1',
   LOG_LEVEL: 'info',
   SHUTDOWN_GRACE_MS: '5000',
 };

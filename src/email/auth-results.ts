@@ -202,7 +202,10 @@ export function senderAuthDetail(
     dkim.some((r) => r.result === 'fail') && !dkim.some((r) => r.result === 'pass');
 
   let verdict: SenderAuth = 'none';
-  if (dmarcFail) verdict = 'fail';
+  // With INBOUND_AUTHSERV_ID set, our MX stamps every mail it checked: a mail without its stamp
+  // did not come through it (someone connected to the listener directly), so it is unverified.
+  if (authservId && headers.length === 0) verdict = 'fail';
+  else if (dmarcFail) verdict = 'fail';
   else if (dmarcPass || dkimPassAligned || spfPassAligned) verdict = 'pass';
   else if (dkimFailed && spfFail) verdict = 'fail';
   return {

@@ -5,8 +5,9 @@
 // is settled by itself: `kept` when the person has written to us since (a rating, a YES, anything
 // that was not itself a stop or another unclear reply: they are still taking part), otherwise as
 // an opt-out, whose confirmation goes out in their daytime (09:00-20:00 local), never at night.
-// A person with an open safety flag or on a safety hold is never settled automatically: an
-// operator must look (the log and a metric say so every hour). Every decision is audited.
+// A person with an open safety flag or on a safety hold waits for an operator (the log and a
+// metric say so every hour) until the day before the legal limit, then is settled the same way.
+// Every decision is audited.
 import type { Deps } from '../deps.ts';
 import { DateTime } from 'luxon';
 import { addBusinessDays, businessDaysBetween } from '../core/business-days.ts';
@@ -152,8 +153,10 @@ export async function settleOptOutDeadlines(
   deps: Pick<Deps, 'db' | 'clock' | 'queues' | 'log'>,
 ): Promise<{ optedOut: number; kept: number; needOperator: number }> {
   const now = deps.clock.now();
+  // Eight business days are at least eight calendar days: only those old enough are read, so a
+  // backlog of young questions never hides an old one.
   const open = await deps.db.optOutQuery.findMany({
-    where: { resolvedAt: null },
+    where: { resolvedAt: null, createdAt: { lte: new Date(now.getTime() - 8 * 86400_000) } },
     select: {
       id: true,
       subscriberId: true,
@@ -173,8 +176,12 @@ export async function settleOptOutDeadlines(
   let kept = 0;
   let needOperator = 0;
   for (const q of open) {
-    if (businessDaysBetween(q.createdAt, now) < DEADLINE_BUSINESS_DAYS) continue;
-    if (q.subscriber.flags.length || q.subscriber.enrollments.length) {
+    const age = businessDaysBetween(q.createdAt, now);
+    if (age < DEADLINE_BUSINESS_DAYS) continue;
+    // An open safety flag or hold waits for an operator, but never past the day before the
+    // legal limit: a possible revocation is honoured in time whatever else is open.
+    const flagged = q.subscriber.flags.length > 0 || q.subscriber.enrollments.length > 0;
+    if (flagged && age < LEGAL_LIMIT_BUSINESS_DAYS - 1) {
       needOperator += 1;
       continue;
     }

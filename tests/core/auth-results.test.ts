@@ -161,8 +161,10 @@ describe('senderAuth: the verdict', () => {
       'mx.example.net',
       'mx.example.net',
     ]);
-    // An id nobody used: no verdict at all, whatever the others claim.
-    expect(verdict(values, 'mx.unknown.example')).toBe('none');
+    // Our id on none of them: the mail did not come through our MX, whatever the others claim.
+    expect(verdict(values, 'mx.unknown.example')).toBe('fail');
+    // Without INBOUND_AUTHSERV_ID and without any header: no verdict.
+    expect(verdict([], undefined)).toBe('none');
     // A forged header claiming our id can make a mail worse, never better.
     expect(
       verdict(

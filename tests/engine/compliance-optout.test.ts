@@ -252,10 +252,17 @@ describe('unclear replies: one clarification, and an operator decides in time', 
     expect(await h.deps.db.optOutQuery.count({ where: { subscriberId: sub.id } })).toBe(1);
     return { phone, sub };
   }
+  /** A Monday 10:00 in New York, far from earlier tests' clocks: business days count from it. */
+  let mondays = 0;
+  const monday = () => {
+    const at = new Date(Date.UTC(2026, 5, 1 + 28 * mondays++, 14));
+    h.clock.set(at);
+    return at;
+  };
   const later = (days: number) => h.clock.set(new Date(h.clock.now().getTime() + days * 86400_000));
 
   it('a question nobody decides is settled before the 10-business-day limit', async () => {
-    const start = h.clock.now();
+    const start = monday();
     const { phone, sub } = await asked();
     // Seven business days on: still open.
     later(9);
@@ -280,7 +287,7 @@ describe('unclear replies: one clarification, and an operator decides in time', 
   });
 
   it('someone who wrote again since is kept at the deadline', async () => {
-    const start = h.clock.now();
+    const start = monday();
     const { phone, sub } = await asked();
     later(1);
     await text(phone, 'YES');
@@ -292,18 +299,24 @@ describe('unclear replies: one clarification, and an operator decides in time', 
     h.clock.set(start);
   });
 
-  it('someone with an open safety flag is never settled automatically: an operator must look', async () => {
-    const start = h.clock.now();
+  it('someone with an open safety flag waits for an operator, but never past the day before the limit', async () => {
+    const start = monday();
     const { phone, sub } = await asked();
     await h.deps.db.safetyFlag.create({
       data: { subscriberId: sub.id, category: 'abuse', matched: [], band: 'act', createdAt: start },
     });
-    h.clock.set(new Date(start.getTime() + 13 * 86400_000));
+    // Eight business days on (Thursday of the second week): waits for an operator.
+    h.clock.set(new Date(start.getTime() + 10 * 86400_000));
     const r = await settleOptOutDeadlines(h.deps);
     expect(r.needOperator).toBeGreaterThanOrEqual(1);
     expect(await statusOf(phone)).toBe('active');
     const q = await h.deps.db.optOutQuery.findFirstOrThrow({ where: { subscriberId: sub.id } });
     expect(q.resolvedAt).toBeNull();
+    // Nine business days on (the day before the legal limit): settled whatever is open.
+    h.clock.set(new Date(start.getTime() + 15 * 86400_000));
+    await settleOptOutDeadlines(h.deps);
+    const settled = await h.deps.db.optOutQuery.findFirstOrThrow({ where: { id: q.id } });
+    expect(settled.resolution).toBe('opted_out');
     h.clock.set(start);
   });
 

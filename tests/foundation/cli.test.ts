@@ -44,6 +44,7 @@ describe('cli', () => {
       'POSTAL_ADDRESS',
       'SUPPORT_CONTACT',
       'REPLY_DOMAIN',
+      'TRUST_PROXY',
       'PUBLIC_URL',
     ])
       expect(r.err).toContain(name);

@@ -8,6 +8,7 @@ const REAL_PUBLIC_VALUES = {
   SUPPORT_CONTACT: 'help@calm-notes.org',
   PUBLIC_URL: 'https://notes.calm-notes.org',
   REPLY_DOMAIN: 'reply.calm-notes.org',
+  TRUST_PROXY: '1',
 };
 
 describe('configuration', () => {
@@ -109,7 +110,14 @@ describe('configuration', () => {
       }
       return [];
     };
-    const names = ['EMAIL_FROM', 'POSTAL_ADDRESS', 'SUPPORT_CONTACT', 'REPLY_DOMAIN', 'PUBLIC_URL'];
+    const names = [
+      'EMAIL_FROM',
+      'POSTAL_ADDRESS',
+      'SUPPORT_CONTACT',
+      'TRUST_PROXY',
+      'REPLY_DOMAIN',
+      'PUBLIC_URL',
+    ];
     const named = (list: string[]) => names.filter((n) => list.some((p) => p.startsWith(n)));
 
     // Unset: every one named at once, in one error.
