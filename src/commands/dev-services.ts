@@ -146,16 +146,26 @@ async function stopLeftovers(base: string, say: (line: string) => void): Promise
   const owner = readPid(join(base, 'dev.pid'));
   if (owner && owner !== process.pid && pidAlive(owner)) return;
   const postmaster = readPid(join(base, 'postgres', 'data', 'postmaster.pid'));
-  if (postmaster && pidAlive(postmaster)) {
+  if (postmaster && pidAlive(postmaster) && runs(postmaster, 'postgres')) {
     say('  Stopping the private PostgreSQL an earlier dev left running ...');
     process.kill(postmaster, 'SIGINT'); // fast shutdown
     await until(async () => !pidAlive(postmaster), 30_000);
   }
   const redis = readPid(join(base, 'redis', 'redis.pid'));
-  if (redis && pidAlive(redis)) {
+  // A pid file can outlive its process and the number be reused: only ever signal our server.
+  if (redis && pidAlive(redis) && runs(redis, 'redis-server')) {
     say('  Stopping the private Redis an earlier dev left running ...');
     process.kill(redis, 'SIGTERM');
     await until(async () => !pidAlive(redis), 10_000);
+  }
+}
+
+/** Whether process `pid` runs `program` (Linux /proc; elsewhere, trust the pid file). */
+function runs(pid: number, program: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(program);
+  } catch {
+    return !existsSync('/proc');
   }
 }
 
@@ -286,9 +296,11 @@ async function startRedis(url: URL, server: string, dir: string): Promise<Privat
     address: `${host}:${port}`,
     dir: rel(dir),
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM'); // Redis saves the append-only file and exits
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM'); // Redis saves the append-only file and exits
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      }
+      rmSync(pidFile, { force: true });
     },
     stopNow() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
