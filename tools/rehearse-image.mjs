@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
+import { productionSettings } from './production-settings.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -199,24 +200,12 @@ const testDb = new URL(
   process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/steady_test',
 );
 testDb.pathname = '/steady_smoke';
-const secret = () => randomBytes(24).toString('hex');
 const prefix = `steadyimage-${randomBytes(4).toString('hex')}`;
 const settings = {
   DATABASE_URL: process.env.SMOKE_DATABASE_URL ?? testDb.href,
   REDIS_URL: process.env.SMOKE_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
   REDIS_PREFIX: prefix,
-  PUBLIC_URL: 'https://steady.smoke.test',
-  APP_SECRET: secret(),
-  ADMIN_TOKEN: secret(),
-  TWILIO_AUTH_TOKEN: secret(),
-  INBOUND_EMAIL_SECRET: secret(),
-  REPLY_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-  EMAIL_FROM: 'Steady <hello@steady.smoke.test>',
-  POSTAL_ADDRESS: 'Steady, 1 Smoke Lane, Testville',
-  SUPPORT_CONTACT: 'help@steady.smoke.test',
-  REPLY_DOMAIN: 'reply.steady.smoke.test',
-  TRUST_PROXY: '1',
-  SHUTDOWN_GRACE_MS: '5000',
+  ...productionSettings(),
 };
 async function sparePort() {
   const s = createServer();

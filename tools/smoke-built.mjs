@@ -24,6 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
+import { productionSettings } from './production-settings.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -88,7 +89,6 @@ const databaseUrl = process.env.SMOKE_DATABASE_URL ?? testDb.href;
 const redisUrl =
   process.env.SMOKE_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `steadysmoke-${randomBytes(4).toString('hex')}`;
-const secret = () => randomBytes(24).toString('hex');
 
 async function sparePort() {
   const s = createServer();
@@ -107,19 +107,8 @@ const base = {
   REDIS_URL: redisUrl,
   REDIS_PREFIX: prefix,
   HOST: '127.0.0.1',
-  PUBLIC_URL: 'https://steady.smoke.test',
-  APP_SECRET: secret(),
-  ADMIN_TOKEN: secret(),
-  TWILIO_AUTH_TOKEN: secret(),
-  INBOUND_EMAIL_SECRET: secret(),
-  REPLY_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-  EMAIL_FROM: 'Steady <hello@steady.smoke.test>',
-  POSTAL_ADDRESS: 'Steady, 1 Smoke Lane, Testville',
-  SUPPORT_CONTACT: 'help@steady.smoke.test',
-  REPLY_DOMAIN: 'reply.steady.smoke.test',
-  TRUST_PROXY: '1',
+  ...productionSettings(),
   LOG_LEVEL: 'info',
-  SHUTDOWN_GRACE_MS: '5000',
 };
 // Run from an empty folder: no .env of the checkout's is read, and nothing is resolved from cwd.
 const cwd = mkdtempSync(join(tmpdir(), 'steady-smoke-cwd-'));

@@ -12,23 +12,22 @@ export interface SafetyAlert {
   at: Date;
 }
 
-export async function notifyOperators(
-  deps: Pick<Deps, 'config' | 'email' | 'log'>,
-  alert: SafetyAlert,
+/** One alert, to every operator channel configured: the email and/or the webhook POST. */
+async function sendAlert(
+  deps: Pick<Deps, 'config' | 'email'>,
+  alert: { messageId: string; subject: string; summary: string; webhook: Record<string, unknown> },
 ): Promise<void> {
   const { config } = deps;
-  const review = `${config.publicUrl}/admin`;
-  const summary = `Safety flag (${alert.categories.join(', ')}) on ${alert.channel} from ${alert.contact} at ${alert.at.toISOString()}. Review: ${review}`;
   const tasks: Promise<unknown>[] = [];
   if (config.operatorEmail) {
     tasks.push(
       deps.email.send({
-        messageId: `alert-${alert.messageId}`,
+        messageId: alert.messageId,
         to: config.operatorEmail,
         from: config.email.from,
-        subject: 'Steady: a reply needs review',
-        text: summary,
-        html: `<p>${summary.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</p>`,
+        subject: alert.subject,
+        text: alert.summary,
+        html: `<p>${alert.summary.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</p>`,
         headers: {},
         kind: 'operator_alert',
       }),
@@ -39,12 +38,26 @@ export async function notifyOperators(
       fetch(config.operatorWebhookUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ type: 'safety_flag', ...alert, at: alert.at.toISOString(), review }),
+        body: JSON.stringify(alert.webhook),
         signal: AbortSignal.timeout(5000),
       }),
     );
   }
   await Promise.all(tasks);
+}
+
+export async function notifyOperators(
+  deps: Pick<Deps, 'config' | 'email' | 'log'>,
+  alert: SafetyAlert,
+): Promise<void> {
+  const review = `${deps.config.publicUrl}/admin`;
+  const summary = `Safety flag (${alert.categories.join(', ')}) on ${alert.channel} from ${alert.contact} at ${alert.at.toISOString()}. Review: ${review}`;
+  await sendAlert(deps, {
+    messageId: `alert-${alert.messageId}`,
+    subject: 'Steady: a reply needs review',
+    summary,
+    webhook: { type: 'safety_flag', ...alert, at: alert.at.toISOString(), review },
+  });
 }
 
 /** Many wrong ADMIN_TOKEN attempts from many addresses: sign-in is slowed for everyone, not
@@ -60,40 +73,19 @@ export async function notifyOperatorsOfSignInPressure(
   deps: Pick<Deps, 'config' | 'email'>,
   alert: SignInPressureAlert,
 ): Promise<void> {
-  const { config } = deps;
-  const consoleUrl = `${config.publicUrl}/admin`;
+  const consoleUrl = `${deps.config.publicUrl}/admin`;
   const minutes = Math.round(alert.windowSec / 60);
   const summary = `More than ${alert.attempts - 1} console sign-in or admin API attempts in ${minutes} minutes, from many addresses (at ${alert.at.toISOString()}). Each address is still limited on its own; sign-in is slowed for everyone, not locked. If this is not your team, rotate ADMIN_TOKEN. Console: ${consoleUrl}`;
-  const tasks: Promise<unknown>[] = [];
-  if (config.operatorEmail) {
-    tasks.push(
-      deps.email.send({
-        messageId: `alert-sign-in-${alert.at.getTime()}`,
-        to: config.operatorEmail,
-        from: config.email.from,
-        subject: 'Steady: many failed console sign-ins',
-        text: summary,
-        html: `<p>${summary.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</p>`,
-        headers: {},
-        kind: 'operator_alert',
-      }),
-    );
-  }
-  if (config.operatorWebhookUrl) {
-    tasks.push(
-      fetch(config.operatorWebhookUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          type: 'sign_in_pressure',
-          attempts: alert.attempts,
-          windowSec: alert.windowSec,
-          at: alert.at.toISOString(),
-          console: consoleUrl,
-        }),
-        signal: AbortSignal.timeout(5000),
-      }),
-    );
-  }
-  await Promise.all(tasks);
+  await sendAlert(deps, {
+    messageId: `alert-sign-in-${alert.at.getTime()}`,
+    subject: 'Steady: many failed console sign-ins',
+    summary,
+    webhook: {
+      type: 'sign_in_pressure',
+      attempts: alert.attempts,
+      windowSec: alert.windowSec,
+      at: alert.at.toISOString(),
+      console: consoleUrl,
+    },
+  });
 }

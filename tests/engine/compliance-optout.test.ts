@@ -16,7 +16,7 @@ import { buildApp } from '../../src/http/app.ts';
 import { routeModules } from '../../src/http/modules.ts';
 import { freshPhone, ownDatabase } from '../support/db.ts';
 import { harness, waitFor, type Harness } from '../support/harness.ts';
-import { postToTwilioWebhook } from '../support/twilio-post.ts';
+import { textViaWebhook } from '../support/twilio-post.ts';
 import { activeSubscriber, mailTo, type EmailTestbed } from '../email/helpers.ts';
 
 let h: Harness;
@@ -36,23 +36,7 @@ afterAll(async () => {
 });
 
 async function text(from: string, body: string) {
-  const params = {
-    MessageSid: `SM${Date.now().toString(16)}${(sid++).toString().padStart(8, '0')}optout`,
-    From: from,
-    To: '+12025550100',
-    Body: body,
-  };
-  const res = await postToTwilioWebhook(app, h.config, '/webhooks/twilio/sms', params);
-  expect(res.statusCode).toBe(200);
-  const row = await h.deps.db.message.findFirst({
-    where: { providerId: params.MessageSid, direction: 'in' },
-  });
-  if (row)
-    await waitFor(async () => {
-      const m = await h.deps.db.message.findUnique({ where: { id: row.id } });
-      return !m || m.processedAt;
-    });
-  await h.settle();
+  expect((await textViaWebhook(h, app, from, body)).statusCode).toBe(200);
 }
 
 const bodies = (phone: string) => h.smsTo(phone).map((m) => m.body);

@@ -5,12 +5,11 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.ts';
 import { freshPhone, ownDatabase } from '../support/db.ts';
-import { harness, waitFor, type Harness } from '../support/harness.ts';
-import { postToTwilioWebhook } from '../support/twilio-post.ts';
+import { harness, type Harness } from '../support/harness.ts';
+import { textViaWebhook } from '../support/twilio-post.ts';
 
 let h: Harness;
 let app: FastifyInstance;
-let sid = 0;
 
 beforeAll(async () => {
   h = await harness({
@@ -25,21 +24,7 @@ afterAll(async () => {
 });
 
 async function text(from: string, body: string) {
-  const params = {
-    MessageSid: `SM${Date.now().toString(16)}${(sid++).toString().padStart(8, '0')}band`,
-    From: from,
-    To: '+12025550100',
-    Body: body,
-  };
-  const res = await postToTwilioWebhook(app, h.config, '/webhooks/twilio/sms', params);
-  expect(res.statusCode).toBe(200);
-  await waitFor(async () =>
-    Boolean(
-      (await h.deps.db.message.findFirst({ where: { providerId: params.MessageSid } }))
-        ?.processedAt,
-    ),
-  );
-  await h.settle();
+  expect((await textViaWebhook(h, app, from, body)).statusCode).toBe(200);
 }
 
 async function joined(): Promise<string> {
