@@ -99,7 +99,10 @@ export async function buildDeps(config: Config, opts: BuildOptions = {}): Promis
       `PROGRAM=${config.program} is not in messages/ (have: ${Object.keys(content.programs).join(', ')})`,
     );
   const safety = await loadScreener(content.safety, MESSAGES_DIR);
-  const db = createDb(config.databaseUrl, { max: opts.dbPoolSize ?? 10 });
+  const db = createDb(config.databaseUrl, {
+    max: opts.dbPoolSize ?? 10,
+    strictTransactions: config.env === 'test',
+  });
   const redis = new Redis(config.redisUrl, {
     maxRetriesPerRequest: 2,
     lazyConnect: true,

@@ -46,7 +46,11 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
   const answersSafety = actions.some((a) => a.kind === 'send' && a.message === 'safety');
   // Disclosures from an unverified sender that operators are told of (nothing was sent).
   const unverified: string[] = [];
+  // Counted only once the transaction commits: a rolled-back try (a lock wait that timed out, a
+  // retried job) must not count the same JOIN twice.
+  let capHit = false;
   const result = await db.$transaction(async (tx) => {
+    capHit = false;
     const taken = await tx.message.updateMany({
       where: { id: m.id, processedAt: null },
       data: { processedAt: now },
@@ -76,13 +80,13 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
         case 'join': {
           if (sub) break;
           // An erased contact is never messaged again, even if the number texts JOIN.
-          if (m.fromAddr && (await isSuppressed(deps, m.fromAddr)))
+          if (m.fromAddr && (await isSuppressed({ db: tx, config }, m.fromAddr)))
             return { actions: [], sends: [], flagged, asked };
           // The channel's own hourly cap on new pending people (SMS: PENDING_CAP_PER_HOUR, the
           // pumping guard; web sign-ups never count here). Counted under the channel's lock, so
           // concurrent JOINs never overshoot it. Anything already answered (safety) still goes.
           if (await pendingCapReached(tx, config, channel, now)) {
-            metrics.inc('steady_signup_cap_hits_total', { cap: capLabel(channel) });
+            capHit = true;
             log.warn(
               { cap: pendingCapFor(config, channel), channel },
               'new-contact cap reached: JOIN ignored (possible SMS pumping)',
@@ -271,6 +275,7 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
     return { actions: actions.map((a) => a.kind), sends, flagged, asked };
   });
   if (!result) return null;
+  if (capHit) metrics.inc('steady_signup_cap_hits_total', { cap: capLabel(channel) });
   await enqueueSends(deps.queues, result.sends, now);
   metrics.inc('steady_safety_bands_total', { band: reading.band });
   if (result.asked.length) {

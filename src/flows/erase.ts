@@ -45,8 +45,11 @@ export const erasedSubjectHash = (secret: string, subscriberId: string) =>
 /** Audit detail fields that name a person, a flag or a message of theirs, or hold free text. */
 const IDENTIFYING_DETAIL = ['note', 'subscriberId', 'messageId', 'flagId'];
 
+/** Whether a contact was erased. Inside a transaction pass `{ db: tx, config }`: a second pool
+ * connection taken while the transaction holds one can starve the pool (every connection held by
+ * a transaction waiting for another) until the transaction times out. */
 export async function isSuppressed(
-  deps: Pick<Deps, 'db' | 'config'>,
+  deps: { db: Pick<Prisma.TransactionClient, 'suppression'>; config: Deps['config'] },
   contact: string,
 ): Promise<boolean> {
   // Every key of APP_SECRET, not only the signing one: people erased before a rotation stay
