@@ -1,9 +1,9 @@
 // The frozen blind set: 360 replies written by a separate writer before any model existed, never
 // trained or tuned on (messages/safety/eval/LEDGER.md has its first look and every later one).
-// The false-alarm targets and the self-harm routing target are asserted as they stand. Two
-// recall targets are not met yet (91.5% act and 97.7% act or ask, against 95 and 98): they are
-// asserted as a ratchet at today's figures, so no change can lower them unnoticed. Raise the
-// floors when a model does better; never lower them.
+// The false-alarm targets, the self-harm routing target and the act-or-ask target are asserted
+// as they stand. One recall target is not met yet (93.1% act, against 95; model v6): it is
+// asserted as a ratchet at today's figure, so no change can lower it unnoticed. Raise the floor
+// when a model does better; never lower it.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -34,17 +34,17 @@ describe('frozen blind set', () => {
     cases.map((c) => screenReply(c.text, c.channel, screener)),
   );
 
-  it('meets the false-alarm targets and routes self-harm to crisis lines', () => {
+  it('meets the false-alarm, act-or-ask and crisis-routing targets', () => {
     console.log(formatFigures(figures).join('\n'));
     const met = missedTargets(figures).filter((m) =>
-      /^(ordinaryAct|ordinaryAsk|pastAct|crisisRouted) /.test(m),
+      /^(ordinaryAct|ordinaryAsk|pastAct|crisisRouted|actOrAskRecall) /.test(m),
     );
     expect(met).toEqual([]);
   });
 
-  // Danger replies caught, out of 130, on 2026-12-06 (model v4). Self-harm routing has its
-  // target asserted above instead (48 of 50 today).
-  const FLOORS = { actRecall: 119, actOrAskRecall: 127 } as const;
+  // Danger replies acted on, out of 130, on 2026-12-07 (model v6; v4 had 119). Act or ask (129)
+  // and self-harm routing (49 of 50) have their targets asserted above instead.
+  const FLOORS = { actRecall: 121 } as const;
 
   it.each(Object.entries(FLOORS))('%s stays at or above its floor of %i', (key, floor) => {
     const r = figures[key as keyof typeof FLOORS];
