@@ -14,6 +14,7 @@ import {
 } from '../src/flows/sweep.ts';
 import { programSummary } from '../src/flows/summary.ts';
 import { settleOptOutDeadlines } from '../src/flows/optout-queries.ts';
+import { purgeWebhookLog, requeueLostDeliveries } from '../src/webhooks/relay.ts';
 
 interface CronEntry {
   name: string;
@@ -52,6 +53,9 @@ export const CRON_TABLE: CronEntry[] = [
   { name: 'retention', expr: '0 17 3 * * *', run: (d) => purgeOldReplies(d) },
   // Unclear opt-out replies nobody decided: settled before the 10-business-day limit.
   { name: 'optout-deadlines', expr: '0 5 * * * *', run: (d) => settleOptOutDeadlines(d) },
+  // Webhook deliveries whose job Redis lost; the delivery log kept 30 days.
+  { name: 'webhook-requeue', expr: '45 * * * * *', run: (d) => requeueLostDeliveries(d) },
+  { name: 'webhook-retention', expr: '0 37 3 * * *', run: (d) => purgeWebhookLog(d) },
   {
     name: 'daily-summary',
     expr: '0 0 8 * * *',

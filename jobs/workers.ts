@@ -7,6 +7,7 @@ import type { Deps } from '../src/deps.ts';
 import { deliver, SendLater } from '../src/flows/deliver.ts';
 import { handleInbound } from '../src/flows/inbound.ts';
 import { redisConnection, type QueueName, type SendJob } from '../src/queues.ts';
+import { startEventWorker } from './events-worker.ts';
 import { lanes } from './lanes.ts';
 
 export interface WorkerPool {
@@ -46,6 +47,7 @@ export function startWorkers(deps: Deps, opts: WorkerOptions): WorkerPool {
   const priorityProcessor = (job: Job<SendJob>, token?: string) =>
     lane.urgent(() => sendProcessor(job, token));
   const workers: Worker[] = [];
+  const stops: (() => Promise<void>)[] = [];
   for (const name of opts.queues) {
     // Crash recovery: a worker that dies holds its jobs until their lock expires and a stalled
     // check hands them to another worker. BullMQ's defaults (30 s lock, a check every 30 s, a job
@@ -62,7 +64,12 @@ export function startWorkers(deps: Deps, opts: WorkerOptions): WorkerPool {
       maxStalledCount: 5,
     };
     let worker: Worker;
-    if (name === 'inbound') {
+    if (name === 'events') {
+      // Webhook deliveries and the outbox relay: their own workers, shed first under load.
+      const events = startEventWorker(deps, common);
+      worker = events.worker;
+      stops.push(events.stop);
+    } else if (name === 'inbound') {
       worker = new Worker(
         name,
         (job: Job<{ messageId: string }>) =>
@@ -100,6 +107,7 @@ export function startWorkers(deps: Deps, opts: WorkerOptions): WorkerPool {
       // Stop taking jobs and let those in flight finish within the grace time. A slice of it is
       // kept for closing connections, so the whole process is gone within SHUTDOWN_GRACE_MS.
       const wait = Math.max(0, graceMs - Math.min(1000, graceMs / 4));
+      await Promise.all(stops.map((stop) => stop()));
       const graceful = Promise.all(workers.map((w) => w.close()));
       const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), wait).unref());
       if ((await Promise.race([graceful, timeout])) === 'timeout') {

@@ -14,8 +14,8 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   dev [--speed N]                 web + workers + scheduler on local defaults (outbox transports)
   serve | work [--queues a,b] | schedule
                                   one role each, for a fleet (queues: ${QUEUE_NAMES.join(', ')})
-  enroll --phone E164 | --email ADDR [--tz Zone] [--name First] [--confirm]
-  simulate --channel sms|email [--replies "4,rough week,..."] [--tz Zone] [--start ISO] [--json]
+  enroll --phone E164 | --email ADDR [--program key] [--locale en|es] [--tz Zone] [--name First] [--confirm]
+  simulate --channel sms|email [--program key] [--locale en|es] [--replies "4,rough week,..."] [--tz Zone] [--start ISO] [--json]
   classify [--jsonl]              read replies on stdin, print how Steady reads each
   safety train|eval|export        train the safety model, score labelled sets, export reviews
   content check                   validate messages/ and print SMS encodings and segments
@@ -26,6 +26,10 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   bench [--n 100000] [--json] [--scale] [--only ceiling,steady,safety,scale,limit] [--quick]
                                   the benchmark, on its own database (steady_bench) and Redis prefix
   openapi [--compact]             print the OpenAPI 3.1 document of the HTTP API
+  experiments [--program KEY] [--json]
+                                  each step's variants: sends, replies, ratings, opt-outs, P(best)
+  export checkins --format csv|jsonl [--program KEY] [--since DATE] [--out FILE]
+                                  one row per check-in, pseudonymous (no contacts, no replies)
 `;
 
 function config(): Config {
@@ -114,6 +118,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/bench.ts')).benchCommand(config(), rest);
     case 'openapi':
       return (await import('./commands/openapi.ts')).openapiCommand(rest);
+    case 'experiments':
+      return (await import('./commands/experiments.ts')).experimentsCommand(config(), rest);
+    case 'export':
+      return (await import('./commands/export.ts')).exportCommand(config(), rest);
     default:
       throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
   }

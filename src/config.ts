@@ -190,7 +190,17 @@ const schema = z.object({
     .regex(/^[^\s;()"]+$/, 'one authserv-id, like mx.example.com')
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // The default program (JOIN, the sign-up form and `enroll` without --program use it).
   PROGRAM: z.string().default('steady'),
+  // Programs that run side by side: a comma list of folders in messages/; empty: every folder.
+  // PROGRAM must be one of them.
+  PROGRAMS: z
+    .string()
+    .regex(
+      /^([a-z0-9][a-z0-9_-]*(,[a-z0-9][a-z0-9_-]*)*)?$/,
+      'comma list of program folders, e.g. steady,calm',
+    )
+    .default(''),
   DEFAULT_TIMEZONE: timezone.default('America/New_York'),
   DEFAULT_COUNTRY: z.string().length(2).default('US'),
   ALLOWED_COUNTRIES: z
@@ -228,6 +238,15 @@ const schema = z.object({
   METRICS_HOST: z.string().optional(),
   METRICS_PUBLIC: bool.default(false),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Outbound event webhooks (src/webhooks/). WEBHOOKS_ALLOW_PRIVATE lets endpoints be on private,
+  // loopback or link-local addresses and plain http (unset: only in development; set it in tests).
+  WEBHOOKS_ALLOW_PRIVATE: bool.optional(),
+  // How long one delivery may take, the first retry's delay (doubling; 15 attempts span about a
+  // day from 5 s), workers per process, and the send backlog above which deliveries wait.
+  WEBHOOKS_TIMEOUT_MS: int(100, 60000).default(10000),
+  WEBHOOKS_RETRY_BASE_MS: int(10, 3600000).default(5000),
+  WEBHOOKS_CONCURRENCY: int(1, 100).default(4),
+  WEBHOOKS_SHED_BACKLOG: int(0, 10000000).default(5000),
 });
 
 /** Checks that span several variables, on the raw values (so they are reported together with
@@ -476,7 +495,10 @@ export interface Config {
     inboundAuthservId?: string;
   };
   logLevel: Env['LOG_LEVEL'];
+  /** The default program (PROGRAM). */
   program: string;
+  /** The live programs (PROGRAMS); empty: every program in messages/. */
+  programs: string[];
   defaultTimezone: string;
   defaultCountry: string;
   allowedCountries: string[];
@@ -503,6 +525,16 @@ export interface Config {
   trustProxy: number;
   /** METRICS_*: port null = no metrics server (dev then uses 9464); host defaults to HOST. */
   metrics: { port: number | null; host: string; public: boolean; token?: string };
+  /** WEBHOOKS_*: outbound event webhooks. */
+  webhooks: {
+    allowPrivate: boolean;
+    httpsOnly: boolean;
+    timeoutMs: number;
+    retryBaseMs: number;
+    concurrency: number;
+    /** Program sends waiting above which deliveries wait (0: never). */
+    shedBacklog: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -585,6 +617,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     logLevel: e.LOG_LEVEL,
     program: e.PROGRAM,
+    programs: e.PROGRAMS.split(',').filter(Boolean),
     defaultTimezone: e.DEFAULT_TIMEZONE,
     defaultCountry: e.DEFAULT_COUNTRY,
     allowedCountries: e.ALLOWED_COUNTRIES.split(','),
@@ -615,6 +648,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       host: e.METRICS_HOST ?? e.HOST,
       public: e.METRICS_PUBLIC,
       token: e.METRICS_TOKEN,
+    },
+    webhooks: {
+      allowPrivate: e.WEBHOOKS_ALLOW_PRIVATE ?? e.NODE_ENV === 'development',
+      httpsOnly: e.NODE_ENV === 'production',
+      timeoutMs: e.WEBHOOKS_TIMEOUT_MS,
+      retryBaseMs: e.WEBHOOKS_RETRY_BASE_MS,
+      concurrency: e.WEBHOOKS_CONCURRENCY,
+      shedBacklog: e.WEBHOOKS_SHED_BACKLOG,
     },
   };
 }

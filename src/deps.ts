@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import type { EmailSender, SmsSender } from './channels/port.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import type { Content, Program } from './content/types.ts';
+import type { ProgramRegistry } from './content/programs.ts';
+import type { Content } from './content/types.ts';
 import type { SafetyScreener } from './safety/screen.ts';
 import type { Db } from './db/client.ts';
 import type { Log } from './log.ts';
@@ -19,6 +20,8 @@ export interface Deps {
   clock: Clock;
   log: Log;
   content: Content;
-  program: Program;
+  /** The live programs (PROGRAMS) and the default one (PROGRAM). Whatever acts for an enrollment
+   * takes its program from here by the key the enrollment stores: `programs.of(e.program)`. */
+  programs: ProgramRegistry;
   safety: SafetyScreener;
 }

@@ -8,6 +8,7 @@ import { twilioSms } from './channels/twilio.ts';
 import { scaledClock, systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { loadContent } from './content/load.ts';
+import { selectPrograms } from './content/programs.ts';
 import { loadScreener } from './safety/load.ts';
 import { createDb, type Db } from './db/client.ts';
 import type { Deps } from './deps.ts';
@@ -93,11 +94,12 @@ export interface BuildOptions {
 export async function buildDeps(config: Config, opts: BuildOptions = {}): Promise<Deps> {
   const log = opts.log ?? createLog(config.logLevel);
   const content = await loadContent(MESSAGES_DIR);
-  const program = content.programs[config.program];
-  if (!program)
-    throw new StartupError(
-      `PROGRAM=${config.program} is not in messages/ (have: ${Object.keys(content.programs).join(', ')})`,
-    );
+  let programs;
+  try {
+    programs = selectPrograms(content, config);
+  } catch (err) {
+    throw new StartupError(err instanceof Error ? err.message : String(err));
+  }
   const safety = await loadScreener(content.safety, MESSAGES_DIR);
   const db = createDb(config.databaseUrl, {
     max: opts.dbPoolSize ?? 10,
@@ -137,7 +139,7 @@ export async function buildDeps(config: Config, opts: BuildOptions = {}): Promis
     clock: opts.clock ?? scaledClock(config.programSpeed, systemClock),
     log,
     content,
-    program,
+    programs,
     safety,
   };
 }

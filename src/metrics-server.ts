@@ -21,7 +21,7 @@ export const COLLECT_TIMEOUT_MS = 1000;
 
 const QUEUE_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'failed'] as const;
 
-type GaugeDeps = Pick<Deps, 'queues' | 'db' | 'clock' | 'program'>;
+type GaugeDeps = Pick<Deps, 'queues' | 'db' | 'clock' | 'programs'>;
 
 function within<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -74,7 +74,7 @@ export function scrapeGauges(
           deps.db.$queryRaw<{ oldest: Date | null }[]>`
             SELECT min("nextRunAt") AS oldest FROM enrollments
             WHERE state = 'active' AND "nextRunAt" IS NOT NULL AND "nextRunAt" <= ${now}
-              AND program = ${deps.program.key}`,
+              AND program = ANY(${deps.programs.all().map((p) => p.key)}::text[])`,
           timeoutMs,
         );
         const oldest = rows[0]?.oldest;

@@ -51,6 +51,14 @@ const help: Record<string, string> = {
     'Enrollments claimed by the scheduler, by result (queued, deferred, completed).',
   steady_metrics_auth_failures_total:
     'Requests to the public /metrics (METRICS_PUBLIC=1) without the right bearer token.',
+  steady_operator_messages_total:
+    "Operators' one-off messages (console or admin API), by channel and outcome (queued, held: waits for the person's quiet hours to end, refused).",
+  steady_webhook_deliveries_total:
+    'Event webhook delivery attempts by outcome (delivered, retry, dead, failed: the failure that disabled its endpoint).',
+  steady_webhook_endpoints_disabled_total:
+    'Event webhook endpoints disabled after a day of continuous failures.',
+  steady_webhook_shed_total:
+    'Event webhook deliveries put off because the send queues were backlogged (WEBHOOKS_SHED_BACKLOG).',
   steady_metrics_collect_errors_total:
     'Scrape-time gauges that could not be read in time (Redis or PostgreSQL slow or down), by source.',
 };
@@ -70,6 +78,10 @@ const histograms: Record<string, { help: string; buckets: number[] }> = {
   },
   steady_provider_call_seconds: {
     help: 'Duration of one provider call (Twilio API request, SMTP transaction), by channel and outcome (ok, error).',
+    buckets: QUICK,
+  },
+  steady_webhook_delivery_seconds: {
+    help: 'Duration of one event webhook delivery attempt (the HTTP POST, with DNS and the SSRF check).',
     buckets: QUICK,
   },
   steady_claim_tick_seconds: {

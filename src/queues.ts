@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 /** Program messages go on the channel queues; answers a person is waiting for (safety messages,
  * keyword replies, acknowledgements) on `priority`, which has its own workers so it never waits
  * behind a backlog of nudges. */
-export const QUEUE_NAMES = ['sms', 'email', 'priority', 'inbound'] as const;
+export const QUEUE_NAMES = ['sms', 'email', 'priority', 'inbound', 'events'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface SendJob {
@@ -16,7 +16,17 @@ export interface SendJob {
 export interface InboundJob {
   messageId: string;
 }
-export type JobData = { sms: SendJob; email: SendJob; priority: SendJob; inbound: InboundJob };
+/** `events`: one webhook delivery (a webhook_deliveries row), with its own workers (src/webhooks/). */
+export interface EventJob {
+  deliveryId: string;
+}
+export type JobData = {
+  sms: SendJob;
+  email: SendJob;
+  priority: SendJob;
+  inbound: InboundJob;
+  events: EventJob;
+};
 
 export type Queues = { [K in QueueName]: Queue<JobData[K]> };
 
@@ -31,7 +41,13 @@ export function redisConnection(url: string, forWorker = false): Redis {
 
 export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
   const q = <K extends QueueName>(name: K) => new Queue<JobData[K]>(name, { connection, prefix });
-  return { sms: q('sms'), email: q('email'), priority: q('priority'), inbound: q('inbound') };
+  return {
+    sms: q('sms'),
+    email: q('email'),
+    priority: q('priority'),
+    inbound: q('inbound'),
+    events: q('events'),
+  };
 }
 
 /** Retries: exponential backoff from 2 s, capped by the number of attempts (about 4 minutes in all). */
@@ -54,6 +70,7 @@ export const INBOUND_JOB_OPTIONS: JobsOptions = {
  * id while the first job exists; the worker's status check covers the rest). No ':' allowed. */
 export const sendJobId = (messageId: string) => `send-${messageId}`;
 export const inboundJobId = (messageId: string) => `in-${messageId}`;
+export const eventJobId = (deliveryId: string) => `wh-${deliveryId}`;
 
 export async function closeQueues(queues: Queues): Promise<void> {
   await Promise.all(Object.values(queues).map((q) => q.close()));

@@ -47,7 +47,8 @@ const HELP: Record<string, string> = {
     'HMAC secret of POST /webhooks/email/inbound (unset: APP_SECRET outside production)',
   INBOUND_AUTHSERV_ID: "authserv-id of your relay's Authentication-Results header",
   LOG_LEVEL: 'fatal | error | warn | info | debug | trace | silent',
-  PROGRAM: 'which program in messages/',
+  PROGRAM: 'the default program in messages/ (JOIN, the sign-up form, enroll without --program)',
+  PROGRAMS: 'programs that run side by side: comma list of folders in messages/ (empty: every one)',
   DEFAULT_TIMEZONE: 'when a number or form does not tell',
   DEFAULT_COUNTRY: 'when a number does not tell',
   ALLOWED_COUNTRIES: 'phone numbers accepted',
@@ -76,6 +77,13 @@ const HELP: Record<string, string> = {
   METRICS_HOST: 'where the metrics listener binds',
   METRICS_PUBLIC: 'also serve /metrics on the public web listener, behind METRICS_TOKEN',
   METRICS_TOKEN: 'bearer token for the public /metrics (not the admin token)',
+  WEBHOOKS_ALLOW_PRIVATE:
+    'event webhooks may go to private/loopback addresses and plain http (unset: only in development; tests set 1)',
+  WEBHOOKS_TIMEOUT_MS: 'one webhook delivery may take this long',
+  WEBHOOKS_RETRY_BASE_MS:
+    'first retry delay, doubling each time (15 attempts: about a day from 5 s)',
+  WEBHOOKS_CONCURRENCY: 'webhook deliveries at once per worker process',
+  WEBHOOKS_SHED_BACKLOG: 'program sends waiting above which webhook deliveries wait (0: never)',
 };
 
 /** A value as a .env line holds it: quoted when it has spaces, quotes or a #. */

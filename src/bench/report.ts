@@ -14,6 +14,8 @@ export function formatReport(r: BenchReport): string {
   const rows: [string, string, string, string][] = [];
   const add = (part: string, what: string, value: string, target = '') =>
     rows.push([part, what, value, target]);
+  // The steady and scale parts run one program's steps: name it beside their figures.
+  add('program', 'enrolled into (PROGRAM)', r.program);
   if (ceiling) {
     add('ceiling', 'messages/s (bare pipeline)', num(ceiling.perS), '');
     add('', 'CPU s / 1000 msgs (pipeline process)', num(ceiling.cpuSPer1000, 3));

@@ -54,6 +54,8 @@ export interface BenchSummary {
 }
 
 export interface BenchReport {
+  /** The program the steady and scale parts enrolled people into (PROGRAM). */
+  program: string;
   summary: BenchSummary;
   ceiling: CeilingResult | null;
   steady: SteadyResult | null;
@@ -139,5 +141,13 @@ export async function runBench(env: BenchEnv, opts: BenchOptions): Promise<Bench
     limit_target: limit?.target ?? null,
     limit_achieved: round(limit?.achieved ?? null, 1),
   };
-  return { summary, ceiling, steady, scale, limit, seconds: (Date.now() - started) / 1000 };
+  return {
+    program: env.config.program,
+    summary,
+    ceiling,
+    steady,
+    scale,
+    limit,
+    seconds: (Date.now() - started) / 1000,
+  };
 }

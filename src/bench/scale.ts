@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { systemClock } from '../clock.ts';
 import { loadContent } from '../content/load.ts';
 import { createDb } from '../db/client.ts';
-import { claimDueQuery, claimDueSteps } from '../flows/claim-due.ts';
+import { claimDueQuery, claimDueStepsOf } from '../flows/claim-due.ts';
 import { createLog } from '../log.ts';
 import { MESSAGES_DIR } from '../paths.ts';
 import { closeQueues, createQueues } from '../queues.ts';
@@ -62,7 +62,6 @@ export async function runScale(
     queues: createQueues(queueConnection, env.redisPrefix),
     clock: systemClock,
     config: { ...env.config, databaseUrl: env.databaseUrl, redisPrefix: env.redisPrefix },
-    program,
     log: createLog('silent'),
   };
   const steps: ScaleStep[] = [];
@@ -76,7 +75,7 @@ export async function runScale(
       progress.update(`scale: seeding ${size} enrolled, ${due} due`);
       const t0 = performance.now();
       // Every 100th person is due a minute ago; the rest later in the seven weeks.
-      await seedEnrolled(pool, deps.program, {
+      await seedEnrolled(pool, program, {
         count: size,
         timezones: daytimeZones(new Date(now)),
         due: dueAt,
@@ -89,13 +88,13 @@ export async function runScale(
       const redisIdleBytes = await usedMemory(redis);
       const prefixIdleBytes = (await prefixBytes(env.redisUrl, env.redisPrefix)).bytes;
 
-      const explain = await explainClaim(pool, batch, deps.program.key);
+      const explain = await explainClaim(pool, batch, program.key);
       const ticksMs: number[] = [];
       // One tick first that is not timed: it warms the caches every later tick finds warm.
       for (let k = -1; k < ticks; k++) {
         progress.update(`scale: ${size} enrolled, tick ${k + 1}/${ticks}`);
         const start = performance.now();
-        const r = await claimDueSteps(deps, { batch });
+        const r = await claimDueStepsOf(deps, program, { batch });
         if (k >= 0) ticksMs.push(performance.now() - start);
         if (r.queued === 0) throw new Error(`scale: a tick at ${size} enrolled claimed nothing`);
         await restoreClaimed(pool);
@@ -103,13 +102,13 @@ export async function runScale(
       }
       // Claim every due row, then time ticks that find nothing.
       progress.update(`scale: ${size} enrolled, queueing the ${due} due`);
-      while ((await claimDueSteps(deps, { batch: 2000 })).claimed > 0);
+      while ((await claimDueStepsOf(deps, program, { batch: 2000 })).claimed > 0);
       const redisQueuedBytes = await usedMemory(redis);
       const prefixQueuedBytes = (await prefixBytes(env.redisUrl, env.redisPrefix)).bytes;
       const empty: number[] = [];
       for (let k = 0; k < ticks; k++) {
         const start = performance.now();
-        await claimDueSteps(deps, { batch });
+        await claimDueStepsOf(deps, program, { batch });
         empty.push(performance.now() - start);
       }
       await cleanRedis(env);

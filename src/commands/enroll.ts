@@ -1,11 +1,11 @@
-// `enroll --phone E164 | --email ADDR [--tz Zone] [--name First] [--confirm]`
+// `enroll --phone E164 | --email ADDR [--program key] [--locale en|es] [--tz Zone] [--name First] [--confirm]`
 import type { Config } from '../config.ts';
 import { enroll } from '../flows/enroll.ts';
 import { buildDeps, closeDeps } from '../main.ts';
 import { parse, UsageError } from './args.ts';
 
 const USAGE =
-  'enroll --phone +12025550123 | --email name@example.com [--tz America/Chicago] [--name First] [--confirm]';
+  'enroll --phone +12025550123 | --email name@example.com [--program steady] [--locale es] [--tz America/Chicago] [--name First] [--confirm]';
 
 export async function enrollCommand(cfg: Config, args: string[]): Promise<number> {
   const { values } = parse(
@@ -15,6 +15,8 @@ export async function enrollCommand(cfg: Config, args: string[]): Promise<number
       email: { type: 'string' },
       tz: { type: 'string' },
       name: { type: 'string' },
+      program: { type: 'string' },
+      locale: { type: 'string' },
       confirm: { type: 'boolean' },
     },
     USAGE,
@@ -28,6 +30,8 @@ export async function enrollCommand(cfg: Config, args: string[]): Promise<number
       email: values.email,
       timezone: values.tz,
       firstName: values.name,
+      ...(values.program ? { program: values.program } : {}),
+      ...(values.locale ? { locale: values.locale } : {}),
       confirm: Boolean(values.confirm),
       evidence: { source: 'cli', user: process.env.USER ?? 'unknown' },
     });
@@ -38,6 +42,7 @@ export async function enrollCommand(cfg: Config, args: string[]): Promise<number
     console.log(
       [
         `${r.created ? 'enrolled' : 'already known'}: subscriber ${r.subscriberId} (${r.channel}, ${e.subscriber.timezone})`,
+        `program ${e.program} (language ${e.subscriber.locale})`,
         `enrollment ${e.state}${e.nextStep ? `; next step ${e.nextStep} at ${e.nextRunAt?.toISOString()}` : ''}`,
         e.state === 'pending'
           ? `waiting for confirmation (${r.channel === 'sms' ? 'reply YES' : 'the link in the confirmation email'}); --confirm skips it`

@@ -19,21 +19,27 @@ import { deliver } from '../flows/deliver.ts';
 import { enroll } from '../flows/enroll.ts';
 import { handleInbound, recordInbound } from '../flows/inbound.ts';
 import { endTimedPauses, sendCheckinReminders } from '../flows/sweep.ts';
+import { programRegistry, withKeySuffix } from '../content/programs.ts';
 import { buildDeps, closeDeps } from '../main.ts';
 import type { QueueName } from '../queues.ts';
 import { parse, UsageError } from './args.ts';
 
 const USAGE =
-  'simulate --channel sms|email [--replies "4,rough week,..."] [--tz Zone] [--start ISO] [--json]';
+  'simulate --channel sms|email [--program key] [--locale en|es] [--replies "4,rough week,..."] [--tz Zone] [--start ISO] [--json]';
 /** A fixed default start keeps the output the same from run to run (a Monday, 10:00 in New York). */
 const DEFAULT_START = '2026-03-02T15:00:00Z';
 
 export interface TranscriptLine {
+  /** The program simulated (its key in messages/) and the language it was read in. */
+  program: string;
+  locale: string;
   at: string;
   local: string;
   direction: 'out' | 'in';
   kind: string;
   step: string | null;
+  /** The experiment variant this step's message was sent as (null: the step has none). */
+  variant: string | null;
   subject: string | null;
   text: string;
 }
@@ -60,7 +66,7 @@ async function drain(deps: Deps): Promise<number> {
   let n = 0;
   for (let round = 0; round < 20; round++) {
     let did = 0;
-    for (const name of ['inbound', 'priority', 'sms', 'email'] as QueueName[]) {
+    for (const name of ['inbound', 'priority', 'sms', 'email'] as Exclude<QueueName, 'events'>[]) {
       const jobs = await deps.queues[name].getJobs(
         ['waiting', 'delayed', 'prioritized'],
         0,
@@ -90,7 +96,16 @@ async function drain(deps: Deps): Promise<number> {
 
 export async function simulate(
   cfg: Config,
-  opts: { channel: 'sms' | 'email'; replies: string[]; tz: string; start: string },
+  opts: {
+    channel: 'sms' | 'email';
+    replies: string[];
+    tz: string;
+    start: string;
+    /** A live program's key; default: PROGRAM. */
+    program?: string;
+    /** One of its languages; default: the program's own default. */
+    locale?: string;
+  },
 ): Promise<TranscriptLine[]> {
   const clock = fakeClock(opts.start);
   const sms = new CapturingSms();
@@ -109,7 +124,24 @@ export async function simulate(
   );
   // A scratch copy of the program: the scheduler claims only this run's enrollment, never the
   // real subscribers in the same database.
-  deps.program = { ...deps.program, key: `${deps.program.key}-sim-${scratch.slice(-8)}` };
+  const chosen = opts.program ? deps.programs.get(opts.program) : deps.programs.default;
+  if (!chosen) {
+    await closeDeps(deps);
+    throw new UsageError(
+      `--program "${opts.program}" is not a live program (have: ${deps.programs
+        .all()
+        .map((p) => p.key)
+        .join(', ')})`,
+    );
+  }
+  const locale = opts.locale ?? chosen.defaultLocale;
+  if (!chosen.locales[locale]) {
+    await closeDeps(deps);
+    throw new UsageError(
+      `--locale "${locale}": program "${chosen.key}" is written in ${Object.keys(chosen.locales).join(', ')}`,
+    );
+  }
+  deps.programs = withKeySuffix(programRegistry([chosen], chosen.key), `sim-${scratch.slice(-8)}`);
   const lines: TranscriptLine[] = [];
   // Fictional (555-01XX) and outside the numbers tests use, so nothing else ever deletes it mid-run.
   const phone = '+19075550199';
@@ -121,14 +153,18 @@ export async function simulate(
     step: string | null,
     subject: string | null,
     text: string,
+    variant: string | null = null,
   ) => {
     const at = clock.now();
     lines.push({
+      program: chosen.key,
+      locale,
       at: at.toISOString(),
       local: DateTime.fromJSDate(at, { zone: opts.tz }).toISO({ suppressMilliseconds: true }) ?? '',
       direction,
       kind,
       step,
+      variant,
       subject,
       text,
     });
@@ -144,6 +180,7 @@ export async function simulate(
     const r = await enroll(deps, {
       ...(opts.channel === 'sms' ? { phone } : { email: address }),
       timezone: opts.tz,
+      locale,
       confirm: true,
       evidence: { source: 'simulate' },
     });
@@ -158,7 +195,7 @@ export async function simulate(
         const m = all[seen]!;
         const row = await deps.db.message.findUnique({
           where: { id: m.messageId },
-          select: { kind: true, step: true },
+          select: { kind: true, step: true, variant: true },
         });
         const text = 'body' in m ? m.body : m.text;
         record(
@@ -167,6 +204,7 @@ export async function simulate(
           row?.step ?? null,
           'subject' in m ? m.subject : null,
           text,
+          row?.variant ?? null,
         );
         // A check-in is answered two hours later with the next scripted reply.
         if (row?.kind === 'checkin' && replies.length)
@@ -218,9 +256,14 @@ export async function simulate(
         });
         await handleInbound(deps, rec.messageId);
       }
-      await claimDueSteps(deps, { lookaheadMs: 0 });
+      // Experiments: variants chosen from this run's inputs, not the random enrollment id, so the
+      // same input prints the same transcript.
+      await claimDueSteps(deps, {
+        lookaheadMs: 0,
+        assignmentId: () => `simulate|${opts.channel}|${opts.tz}|${opts.start}`,
+      });
       // Scoped to this run: the clock is weeks ahead of the real people in the same database.
-      const scope = { program: deps.program.key, subscriberId: r.subscriberId };
+      const scope = { program: deps.programs.default.key, subscriberId: r.subscriberId };
       await sendCheckinReminders(deps, scope);
       await endTimedPauses(deps, scope);
       await flush();
@@ -242,6 +285,8 @@ export async function simulateCommand(cfg: Config, args: string[]): Promise<numb
       replies: { type: 'string' },
       tz: { type: 'string' },
       start: { type: 'string' },
+      program: { type: 'string' },
+      locale: { type: 'string' },
       json: { type: 'boolean' },
     },
     USAGE,
@@ -259,14 +304,24 @@ export async function simulateCommand(cfg: Config, args: string[]): Promise<numb
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const lines = await simulate(cfg, { channel, replies, tz, start });
+  const lines = await simulate(cfg, {
+    channel,
+    replies,
+    tz,
+    start,
+    ...(values.program ? { program: values.program } : {}),
+    ...(values.locale ? { locale: values.locale } : {}),
+  });
   if (values.json) {
     for (const l of lines) process.stdout.write(JSON.stringify(l) + '\n');
     return 0;
   }
+  const first = lines[0];
+  if (first) console.log(`Program ${first.program}, in ${first.locale}, by ${channel}\n`);
   for (const l of lines) {
     const when = DateTime.fromISO(l.local, { setZone: true }).toFormat('ccc dd LLL HH:mm');
-    const head = `${when}  ${l.direction === 'out' ? '->' : '<-'} ${l.kind}${l.step ? ` ${l.step}` : ''}`;
+    const variant = l.variant ? ` (variant ${l.variant})` : '';
+    const head = `${when}  ${l.direction === 'out' ? '->' : '<-'} ${l.kind}${l.step ? ` ${l.step}` : ''}${variant}`;
     console.log(head + (l.subject ? `  "${l.subject}"` : ''));
     console.log(
       l.text
@@ -276,6 +331,8 @@ export async function simulateCommand(cfg: Config, args: string[]): Promise<numb
     );
   }
   const out = lines.filter((l) => l.direction === 'out').length;
-  console.log(`\n${out} messages out, ${lines.length - out} replies in (${tz}).`);
+  console.log(
+    `\n${first?.program ?? ''}: ${out} messages out, ${lines.length - out} replies in (${tz}).`,
+  );
   return 0;
 }

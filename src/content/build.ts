@@ -1,10 +1,13 @@
 // Turns the raw files into Content, collecting every problem on the way.
 import { checkLocale } from './check-locale.ts';
+import { checkJoinWords } from './check-join-words.ts';
+import { checkLocalesMatch } from './check-locales-match.ts';
 import { checkProgramFile } from './check-program.ts';
 import { checkKeywords, checkLegal, checkSafety } from './check-shared.ts';
 import { Problems } from './errors.ts';
 import type { RawTree } from './read.ts';
 import type { Content, LocaleTexts, Program } from './types.ts';
+import { checkVariantsAgree } from './variants.ts';
 
 export interface BuildResult {
   /** Present only when there are no errors. */
@@ -39,6 +42,20 @@ export function buildContent(tree: RawTree): BuildResult {
         );
       }
     }
+    checkVariantsAgree(
+      locales,
+      file.defaultLocale,
+      (locale, channel) => `${raw.dir}/${locale}/${channel === 'sms' ? 'sms.yaml' : 'email/'}`,
+      p,
+    );
+    checkLocalesMatch(raw.dir, locales, p);
+    for (const locale of Object.keys(file.keywords)) {
+      if (!locales[locale])
+        p.error(
+          raw.program.path,
+          `keywords.${locale}: the program has no ${locale} texts (${raw.dir}/${locale}/)`,
+        );
+    }
     if (!locales[file.defaultLocale]) {
       p.error(
         raw.program.path,
@@ -53,6 +70,7 @@ export function buildContent(tree: RawTree): BuildResult {
     };
   }
 
+  checkJoinWords(programs, keywords, `${tree.root}/keywords.yaml`, tree.root, p);
   const { errors, warnings } = p;
   const partial: Content = {
     programs,

@@ -14,6 +14,7 @@ import { parseEmail, parseWith, parseYaml } from './parse.ts';
 import type { RawLocale } from './read.ts';
 import { smsFileSchema, type ProgramFile } from './schema.ts';
 import type { EmailTemplate, LocaleTexts } from './types.ts';
+import { emptyVariants, readEmailVariants, readSmsVariants, splitVariantKey } from './variants.ts';
 
 const EMAIL_KEYS: ReadonlySet<string> = new Set([
   ...EMAIL_SYSTEM_KEYS,
@@ -59,6 +60,7 @@ export function checkLocale(
   const stepKeys = new Set(program.steps.map((s) => s.key));
 
   const sms: Record<string, string> = {};
+  const variants = emptyVariants();
   // Once the file itself is reported (missing, not YAML), each text in it is not reported too.
   let smsRead = false;
   if (!raw.sms) p.error(smsPath, 'file is missing');
@@ -66,12 +68,16 @@ export function checkLocale(
     const data = parseYaml(raw.sms, p);
     const file = data === undefined ? undefined : parseWith(smsFileSchema, data ?? {}, raw.sms, p);
     smsRead = file !== undefined;
-    for (const [key, text] of Object.entries(file?.steps ?? {})) {
+    for (const [key, value] of Object.entries(file?.steps ?? {})) {
       if (!stepKeys.has(key))
         p.warn(smsPath, `steps.${key} is not a step in ${programFile}; nothing sends it`);
       if (SMS_KEYS.has(key))
         p.error(smsPath, `steps.${key} is a system message key: move it under system:`);
-      sms[key] = text.trim();
+      const text =
+        typeof value === 'string'
+          ? value
+          : readSmsVariants(key, value.variants, smsPath, variants, p);
+      if (text !== undefined) sms[key] = text.trim();
     }
     for (const [key, text] of Object.entries(file?.system ?? {})) {
       if (!SMS_KEYS.has(key))
@@ -83,8 +89,18 @@ export function checkLocale(
   }
 
   const email: Record<string, EmailTemplate> = {};
+  const variantFiles: Parameters<typeof readEmailVariants>[0] = [];
   for (const file of raw.emails) {
     const key = file.path.slice(file.path.lastIndexOf('/') + 1).replace(/\.md$/, '');
+    const split = splitVariantKey(key);
+    if (split) {
+      // An experiment's variant, `<step>.<variant>.md`.
+      if (!stepKeys.has(split.step))
+        p.warn(file.path, `"${split.step}" is not a step in ${programFile}; nothing sends it`);
+      const tpl = parseEmail(file, p);
+      if (tpl) variantFiles.push({ path: file.path, key, template: tpl });
+      continue;
+    }
     if (!stepKeys.has(key) && !EMAIL_KEYS.has(key)) {
       p.warn(
         file.path,
@@ -92,11 +108,24 @@ export function checkLocale(
       );
     }
     const tpl = parseEmail(file, p);
+    if (tpl?.weight !== undefined)
+      p.error(file.path, 'has a weight, which only variant files (<step>.<variant>.md) have');
     if (tpl) email[key] = tpl;
+  }
+  const emailVariantSteps = readEmailVariants(
+    variantFiles,
+    new Set(Object.keys(email)),
+    variants,
+    p,
+  );
+  for (const [step, vs] of Object.entries(variants.email)) {
+    const first = Object.values(vs)[0];
+    if (first && !email[step]) email[step] = first.template;
   }
 
   for (const step of program.steps) {
-    const has = raw.emails.some((f) => f.path === emailPath(step.key));
+    const has =
+      raw.emails.some((f) => f.path === emailPath(step.key)) || emailVariantSteps.has(step.key);
     if (smsRead && !sms[step.key])
       p.error(programFile, `step "${step.key}" has no SMS text in ${smsPath}`);
     if (!has) p.error(programFile, `step "${step.key}" has no email in ${emailPath(step.key)}`);
@@ -115,11 +144,25 @@ export function checkLocale(
     const section = stepKeys.has(key) ? 'steps' : 'system';
     checkText(text, key, smsPath, `${section}.${key}`, p, true);
   }
+  for (const [key, vs] of Object.entries(variants.sms)) {
+    for (const [name, v] of Object.entries(vs))
+      checkText(v.text, key, smsPath, `steps.${key}.variants.${name}`, p, true);
+  }
   for (const [key, tpl] of Object.entries(email)) {
     const file = emailPath(key);
     checkText(tpl.subject, key, file, 'subject', p);
     checkText(tpl.preheader, key, file, 'preheader', p);
     checkText(tpl.markdown, key, file, 'body', p);
   }
-  return { sms, email };
+  for (const [key, vs] of Object.entries(variants.email)) {
+    for (const [name, v] of Object.entries(vs)) {
+      const file = `${raw.dir}/email/${key}.${name}.md`;
+      checkText(v.template.subject, key, file, 'subject', p);
+      checkText(v.template.preheader, key, file, 'preheader', p);
+      checkText(v.template.markdown, key, file, 'body', p);
+    }
+  }
+  const hasVariants =
+    Object.keys(variants.sms).length > 0 || Object.keys(variants.email).length > 0;
+  return { sms, email, ...(hasVariants ? { variants } : {}) };
 }

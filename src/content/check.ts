@@ -11,7 +11,7 @@ import {
 import { smsSegments, type SmsSize } from '../core/segments.ts';
 import { EMAIL_SYSTEM_KEYS, LEGAL_FILES, LOCK_SCREEN_WORDS, SMS_SYSTEM_KEYS } from './keys.ts';
 import { inspectContent } from './load.ts';
-import type { Content, Program, SafetyResources } from './types.ts';
+import type { Content, EmailTemplate, LocaleTexts, Program, SafetyResources } from './types.ts';
 import { programVars, resourceCategoryFor, resourcesFor } from './vars.ts';
 
 export const MAX_SMS_SEGMENTS = 2;
@@ -77,6 +77,29 @@ function smsKeys(program: Program, texts: Record<string, string>): string[] {
   return [...ordered, ...extra].filter((k) => texts[k] !== undefined);
 }
 
+/** [key, label, template] for every SMS: a step with variants gives one per variant, labelled
+ * "w2-d0.b" (each variant is held to the same limits). */
+function smsTexts(program: Program, texts: LocaleTexts): [string, string, string][] {
+  return smsKeys(program, texts.sms).flatMap((key): [string, string, string][] => {
+    const variants = texts.variants?.sms[key];
+    if (!variants) return [[key, key, texts.sms[key] ?? '']];
+    return Object.entries(variants).map(([name, v]) => [key, `${key}.${name}`, v.text]);
+  });
+}
+
+/** [key, label, template] for every email; a variant's label is its file name, "w2-d0.b". */
+function emailTexts(program: Program, texts: LocaleTexts): [string, string, EmailTemplate][] {
+  return [...program.steps.map((s) => s.key), ...EMAIL_SYSTEM_KEYS].flatMap(
+    (key): [string, string, EmailTemplate][] => {
+      const variants = texts.variants?.email[key];
+      if (variants)
+        return Object.entries(variants).map(([name, v]) => [key, `${key}.${name}`, v.template]);
+      const tpl = texts.email[key];
+      return tpl ? [[key, key, tpl]] : []; // a missing one: the loader reports it
+    },
+  );
+}
+
 function checkProgram(
   content: Content,
   program: Program,
@@ -86,65 +109,62 @@ function checkProgram(
 ): void {
   const base = { ...programVars(program), name: '', ...CONFIG_SAMPLES, ...KEYED_SAMPLES };
   const countries = [country, ...Object.keys(content.resources).filter((c) => c !== country)];
-  const varsFor = (key: string, c: string) => {
-    const entry = resourcesFor(content.resources, c) ?? SAMPLE_RESOURCES;
+  const varsFor = (key: string, c: string, locale: string) => {
+    const entry = resourcesFor(content.resources, c, locale) ?? SAMPLE_RESOURCES;
     const lines = entry[resourceCategoryFor(key)];
     return { ...base, resources: lines.join('\n'), emergency: entry.emergency };
   };
 
   for (const [locale, texts] of Object.entries(program.locales)) {
     const where = `messages/${program.key}/${locale}`;
-    for (const key of smsKeys(program, texts.sms)) {
-      const template = texts.sms[key] ?? '';
+    for (const [key, label, template] of smsTexts(program, texts)) {
       // Only texts showing support lines differ by country.
       const varies = /\{\{\s*(resources|emergency)\s*\}\}/.test(template);
       for (const c of varies ? countries : [country]) {
         let text: string;
         try {
-          text = renderSms(template, varsFor(key, c));
+          text = renderSms(template, varsFor(key, c, locale));
         } catch (e) {
           if (!(e instanceof MissingPlaceholderError)) throw e;
-          out.errors.push(`${where}/sms.yaml: "${key}" cannot be filled: ${e.message}`);
+          out.errors.push(`${where}/sms.yaml: "${label}" cannot be filled: ${e.message}`);
           break;
         }
         const size = smsSegments(text);
         if (size.segments > MAX_SMS_SEGMENTS) {
           out.errors.push(
-            `${where}/sms.yaml: "${key}" needs ${size.segments} segments (${size.units} ` +
+            `${where}/sms.yaml: "${label}" needs ${size.segments} segments (${size.units} ` +
               `${size.encoding} units) with the ${c} resources; the limit is ${MAX_SMS_SEGMENTS}`,
           );
         }
         if (c !== country) continue;
-        rows.push({ program: program.key, locale, key, ...size });
+        rows.push({ program: program.key, locale, key: label, ...size });
         if (size.encoding === 'UCS-2') {
           out.warnings.push(
-            `${where}/sms.yaml: "${key}" is UCS-2 (a curly quote, dash or emoji?): GSM-7 costs half`,
+            `${where}/sms.yaml: "${label}" is UCS-2 (a curly quote, dash or emoji?): GSM-7 costs half`,
           );
         }
         const shown = preview(text);
         const word = LOCK_SCREEN_WORDS.find((w) => shown.toLowerCase().includes(w));
         if (word) {
           out.errors.push(
-            `${where}/sms.yaml: "${key}" shows "${word}" on a lock screen (preview: "${shown}")`,
+            `${where}/sms.yaml: "${label}" shows "${word}" on a lock screen (preview: "${shown}")`,
           );
         }
       }
     }
 
-    for (const key of [...program.steps.map((s) => s.key), ...EMAIL_SYSTEM_KEYS]) {
-      const tpl = texts.email[key];
-      if (!tpl) continue; // the loader reports it
+    for (const [key, label, tpl] of emailTexts(program, texts)) {
       try {
-        const mail = renderEmail(tpl, varsFor(key, country), {
+        const mail = renderEmail(tpl, varsFor(key, country, locale), {
           programName: program.name,
           unsubscribeUrl: 'https://steady.example.com/unsubscribe/abc',
           postalAddress: LEGAL_SAMPLES.postalAddress,
           termsUrl: CONFIG_SAMPLES.termsUrl,
           privacyUrl: CONFIG_SAMPLES.privacyUrl,
         });
-        if (!mail.subject) out.errors.push(`${where}/email/${key}.md: the subject renders empty`);
+        if (!mail.subject) out.errors.push(`${where}/email/${label}.md: the subject renders empty`);
       } catch (e) {
-        out.errors.push(`${where}/email/${key}.md: cannot be rendered: ${(e as Error).message}`);
+        out.errors.push(`${where}/email/${label}.md: cannot be rendered: ${(e as Error).message}`);
       }
     }
   }
@@ -171,6 +191,33 @@ function formatReport(rows: Row[]): string {
     line(header),
     ...cells.map(line),
   ].join('\n');
+}
+
+/** Per program with more than one language: each SMS's segments side by side per locale, so a
+ * translation that runs longer shows ("-": missing in that locale, which is also an error). */
+function localeTables(rows: Row[]): string[] {
+  const programs = [...new Set(rows.map((r) => r.program))];
+  return programs.flatMap((program) => {
+    const mine = rows.filter((r) => r.program === program);
+    const locales = [...new Set(mine.map((r) => r.locale))];
+    if (locales.length < 2) return [];
+    const keys = [...new Set(mine.map((r) => r.key))];
+    const header = ['key', ...locales];
+    const cells = keys.map((key) => [
+      key,
+      ...locales.map((l) => {
+        const r = mine.find((x) => x.key === key && x.locale === l);
+        return r ? String(r.segments) : '-';
+      }),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]?.length ?? 0)));
+    const line = (c: string[]): string =>
+      c
+        .map((v, i) => (i > 0 ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd();
+    return [[`${program}: SMS segments per locale`, line(header), ...cells.map(line)].join('\n')];
+  });
 }
 
 /** Checks `dir` (usually "<repo>/messages"). `country` picks the support lines shown in the
@@ -202,7 +249,7 @@ export async function checkContent(
       );
     }
   }
-  out.report = formatReport(rows);
+  out.report = [formatReport(rows), ...localeTables(rows)].join('\n\n');
   out.ok = out.errors.length === 0;
   return out;
 }

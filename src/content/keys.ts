@@ -22,6 +22,10 @@ export const REPLY_SYSTEM_KEYS = [
   'safety_check',
   'safety_abuse',
   'safety_self_harm',
+  // LANGUAGE / IDIOMA: how to choose (sent in the other language), and the switch confirmed (in
+  // the new one).
+  'language_menu',
+  'language_confirm',
 ] as const;
 
 /** System messages every locale must have as SMS. */
@@ -91,7 +95,8 @@ export const LEGAL_PLACEHOLDERS: readonly string[] = [
   'retentionDays',
 ];
 
-/** Words that must not appear in the lock-screen preview (first line) of an SMS. */
+/** Words that must not appear in the lock-screen preview (first line) of an SMS, in every
+ * locale: matched as parts of words, so "celos" also catches "celoso" and "violen" both forms. */
 export const LOCK_SCREEN_WORDS = [
   'abuse',
   'abusive',
@@ -108,4 +113,16 @@ export const LOCK_SCREEN_WORDS = [
   'control',
   'jealous',
   'cheat',
+  // Spanish
+  'abuso',
+  'abusiv',
+  'maltrat',
+  'violen',
+  'peligro',
+  'seguridad',
+  'pareja',
+  'problemas de confianza',
+  'suicid',
+  'celos',
+  'engañ',
 ] as const;

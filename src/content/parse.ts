@@ -32,7 +32,10 @@ export function parseWith<T extends z.ZodType>(
 const FRONT_MATTER = /^---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
 
 /** An email file: YAML front matter (subject, preheader) between "---" lines, then Markdown. */
-export function parseEmail(file: RawFile, problems: Problems): EmailTemplate | undefined {
+export function parseEmail(
+  file: RawFile,
+  problems: Problems,
+): (EmailTemplate & { weight?: number }) | undefined {
   const match = FRONT_MATTER.exec(file.text.replace(/^\uFEFF/, ''));
   if (!match) {
     problems.error(file.path, 'has no front matter: start it with "---", "subject: ...", "---"');
@@ -43,5 +46,6 @@ export function parseEmail(file: RawFile, problems: Problems): EmailTemplate | u
   const markdown = file.text.slice(match[0].length).trim();
   if (!markdown) problems.error(file.path, 'has no body after the front matter');
   if (!meta || !markdown) return undefined;
-  return { subject: meta.subject, preheader: meta.preheader, markdown };
+  const weight = meta.weight === undefined ? {} : { weight: meta.weight };
+  return { subject: meta.subject, preheader: meta.preheader, markdown, ...weight };
 }

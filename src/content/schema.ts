@@ -17,14 +17,25 @@ export const programFileSchema = z.strictObject({
   weeks: z.number().int().min(1),
   defaultLocale: z.string().min(2),
   lowRatingStep: z.string().min(1).optional(),
+  /** Words that join this program, per locale, e.g. `{ en: [calm], es: [calma] }`. The default
+   * program (PROGRAM) also answers keywords.yaml's `join` words. */
+  keywords: z.record(z.string(), z.array(z.string().min(1))).default({}),
   steps: z.array(stepSchema).min(1),
 });
 export type ProgramFile = z.infer<typeof programFileSchema>;
 
 const textMap = z.record(z.string(), z.string());
 
+/** A step's SMS: a text, or an experiment's variants (checked in detail by variants.ts). */
+const stepText = z.union(
+  [z.string(), z.strictObject({ variants: z.record(z.string(), z.unknown()) })],
+  {
+    error: 'must be a text, or { variants: { a: "...", b: { text: "...", weight: 1 } } }',
+  },
+);
+
 export const smsFileSchema = z.strictObject({
-  steps: textMap.default({}),
+  steps: z.record(z.string(), stepText).default({}),
   system: textMap.default({}),
 });
 
@@ -34,6 +45,11 @@ export const frontMatterSchema = z.object({
     .trim()
     .min(1, 'has an empty subject'),
   preheader: z.string().trim().default(''),
+  /** Only in an experiment's variant file (`<step>.<variant>.md`): its relative weight. */
+  weight: z
+    .number({ error: 'weight must be a number' })
+    .positive('weight must be a positive number')
+    .optional(),
 });
 
 const wordList = z.array(z.string().min(1));
@@ -49,14 +65,30 @@ export const keywordSetSchema = z.object({
   /** Asks for the private support options (the discreet check-in offers it). */
   safe: wordList.default([]),
   stopPhrases: wordList.default([]),
+  /** Words that ask how to change language ("IDIOMA", "LANGUAGE"); followed by a language name or
+   * code they switch ("LANGUAGE ES", "IDIOMA INGLES"). */
+  language: wordList.default([]),
+  /** Names of this locale's language, in any language ("espanol", "spanish"): alone or after a
+   * language word they switch to this locale. */
+  languageName: wordList.default([]),
 });
 
 export const keywordsFileSchema = z.record(z.string(), keywordSetSchema);
 
+const resourceLines = z.array(z.string().min(1)).min(1);
+
+/** The same help worded for readers of one locale (e.g. Spanish lines for the US). */
+const localeResourcesSchema = z.object({
+  abuse: resourceLines,
+  self_harm: resourceLines,
+  emergency: z.string().min(1).optional(),
+});
+
 export const resourcesSchema = z.object({
-  abuse: z.array(z.string().min(1)).min(1),
-  self_harm: z.array(z.string().min(1)).min(1),
+  abuse: resourceLines,
+  self_harm: resourceLines,
   emergency: z.string().min(1),
+  locales: z.record(z.string(), localeResourcesSchema).optional(),
 });
 
 export const safetyFileSchema = z.looseObject({

@@ -24,8 +24,19 @@ export interface EmailTemplate {
 
 /** One locale's texts: keyed by step key and by system message key. */
 export interface LocaleTexts {
+  /** A step with variants has its first variant (by name) here too, so readers that know
+   * nothing of experiments still find one text per key. */
   sms: Record<string, string>;
   email: Record<string, EmailTemplate>;
+  /** Experiments: per channel, step key -> variant name -> its content and weight. */
+  variants?: StepVariants;
+}
+
+/** A step's variants (an experiment), as written in sms.yaml (`variants:`) and as email files
+ * named `<step>.<variant>.md`; src/core/experiments.ts chooses between them. */
+export interface StepVariants {
+  sms: Record<string, Record<string, { text: string; weight: number }>>;
+  email: Record<string, Record<string, { template: EmailTemplate; weight: number }>>;
 }
 
 export interface Program {
@@ -37,6 +48,8 @@ export interface Program {
   steps: ProgramStep[];
   /** Step added early for a person after two low ratings in a row (week-7 self-care). */
   lowRatingStep?: string;
+  /** Words that join this program, per locale (program.yaml `keywords:`). */
+  keywords: Record<string, string[]>;
   locales: Record<string, LocaleTexts>;
 }
 
@@ -53,6 +66,10 @@ export interface KeywordSet {
   safe: string[];
   /** Phrases that mean stop even though they are not one word, e.g. "stop texting me". */
   stopPhrases: string[];
+  /** Words that ask how to change language ("idioma", "language"). */
+  language: string[];
+  /** Names of this locale's language ("espanol", "spanish"): switch to it. */
+  languageName: string[];
 }
 
 export type SafetyCategory = 'abuse' | 'self_harm';
@@ -62,6 +79,8 @@ export interface SafetyResources {
   abuse: string[];
   self_harm: string[];
   emergency: string;
+  /** The same lines worded for one locale ("es"), chosen by the subscriber's language. */
+  locales?: Record<string, { abuse: string[]; self_harm: string[]; emergency?: string }>;
 }
 
 /** The terms and privacy pages as the organisation wrote them: Markdown with placeholders

@@ -39,8 +39,9 @@ export function resourceVars(
   resources: Record<string, SafetyResources>,
   country: string,
   category: SafetyCategory,
+  locale?: string,
 ): ResourceVars {
-  const entry = resourcesFor(resources, country);
+  const entry = resourcesFor(resources, country, locale);
   if (!entry) throw new Error(`no safety resources for ${country} and no "default" in safety.yaml`);
   return { resources: entry[category].join('\n'), emergency: entry.emergency };
 }
@@ -54,12 +55,13 @@ export function messageVars(
   programKey: string,
   messageKey: string,
   country: string,
+  locale?: string,
 ): MessageVars {
   const program = content.programs[programKey];
   if (!program) throw new Error(`unknown program "${programKey}"`);
   return {
     ...programVars(program),
-    ...resourceVars(content.resources, country, resourceCategoryFor(messageKey)),
+    ...resourceVars(content.resources, country, resourceCategoryFor(messageKey), locale),
     name: '',
   };
 }

@@ -4,7 +4,7 @@
 // ("keyword:stop", "rating:digit", "abuse:threat"), never the person's words.
 import type { KeywordSet, SafetyCategory } from '../content/types.ts';
 import { stripQuotedReply } from './email-reply.ts';
-import { matchKeyword, type KeywordMatch } from './keywords.ts';
+import { matchKeyword, type KeywordMatch, type ProgramWord } from './keywords.ts';
 import { foldText } from './normalize.ts';
 import { readRating } from './rating.ts';
 import { readRevocation } from './revocation.ts';
@@ -22,6 +22,7 @@ export type ReplyIntent =
   | 'join'
   | 'safe'
   | 'settings'
+  | 'language'
   | 'rating'
   | 'question'
   | 'text';
@@ -47,6 +48,10 @@ export interface Reading {
   hour?: number;
   /** Locale of the keyword that matched, when one did. */
   locale?: string;
+  /** A program's own join word matched: that program's key. */
+  program?: string;
+  /** LANGUAGE ES / ESPANOL: the locale asked for (absent with a bare LANGUAGE / IDIOMA). */
+  language?: string;
   /** The reply may be asking to stop, but not clearly (core/revocation.ts): ask once. */
   optOutUnclear?: boolean;
 }
@@ -54,6 +59,8 @@ export interface Reading {
 export interface ReadContext {
   channel: 'sms' | 'email';
   keywords: Record<string, KeywordSet>;
+  /** The live programs' own join words (program.yaml `keywords:`). */
+  programWords?: readonly ProgramWord[];
   safety: SafetyScreener;
   /** Keep the features that drove the safety score (for the operator's review). */
   explain?: boolean;
@@ -114,24 +121,33 @@ function fromKeyword(match: KeywordMatch): Partial<Reading> {
       ...(match.hour === undefined ? {} : { hour: match.hour }),
     };
   }
+  if (match.command === 'language') {
+    return {
+      intent: 'language',
+      locale: match.locale,
+      ...(match.target === undefined ? {} : { language: match.target }),
+    };
+  }
   return {
     intent: match.command,
     locale: match.locale,
     ...(match.days === undefined ? {} : { pauseDays: match.days }),
+    ...(match.program === undefined ? {} : { program: match.program }),
   };
 }
 
 /** Reads one inbound reply. Pure: the same text and context always give the same reading. */
 export function readReply(text: string, ctx: ReadContext): Reading {
   const body = ctx.channel === 'email' ? stripQuotedReply(text) : text;
+  const words = ctx.programWords ?? [];
   const keyword =
-    matchKeyword(body, ctx.keywords) ??
-    (ctx.channel === 'email' ? matchKeyword(withoutSignOff(body), ctx.keywords) : null);
+    matchKeyword(body, ctx.keywords, words) ??
+    (ctx.channel === 'email' ? matchKeyword(withoutSignOff(body), ctx.keywords, words) : null);
   // A whole keyword ("TIME 7pm") or a bare number ("1") has no free text for the model to read.
   // Judged on all the safety screen reads (an email's signature block too), not only on `body`.
   const screening = screeningText(text, ctx.channel);
   const { primary } = screening;
-  const rulesOnly = matchKeyword(primary, ctx.keywords) !== null || !/\p{L}/u.test(primary);
+  const rulesOnly = matchKeyword(primary, ctx.keywords, words) !== null || !/\p{L}/u.test(primary);
   const screen = screenChosen(screening, ctx.safety, {
     explain: ctx.explain ?? false,
     rulesOnly,

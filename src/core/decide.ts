@@ -38,6 +38,13 @@ export interface ReplyContext {
    * (see HELP_LIMITS); missing counts as none. */
   helpSentLastHour?: number;
   helpSentLastDay?: number;
+  /** A known person's JOIN names a program they are not in (on any channel). */
+  joinsNewProgram?: boolean;
+  /** The person has an enrollment on this channel waiting for their YES (a program joined since). */
+  waitingEnrollment?: boolean;
+  /** Languages the reply's program is written in, and the person's own (or the default). */
+  locales?: string[];
+  locale?: string;
 }
 
 /** HELP is answered at most this often per number or person, so a flood of HELPs (from anyone,
@@ -54,6 +61,7 @@ export type Action =
   | { kind: 'pause'; days: number | null }
   | { kind: 'resume' }
   | { kind: 'settings'; timezone?: string; hour?: number }
+  | { kind: 'setLocale'; locale: string } // every message after is in this language
   | { kind: 'answerCheckin'; checkinId: string; rating: number | null }
   | { kind: 'lowRating'; run: number }
   | { kind: 'addEarlyStep' }
@@ -72,6 +80,13 @@ export type Action =
   | { kind: 'send'; template: string; message: 'system' | 'safety'; vars?: Record<string, string> };
 
 const LOW = 2;
+
+/** The words around a changed setting in settings_confirm's {{setting}}, in the person's
+ * language (GSM-7 only: no á, í, ó, ú, which would double an SMS's cost). */
+const SETTING_WORDS: Record<string, { zone: string; time: string }> = {
+  en: { zone: 'time zone', time: 'send time' },
+  es: { zone: 'zona horaria', time: 'hora de los mensajes' },
+};
 
 function ack(rating: number | null): string {
   if (rating === null) return 'ack_text';
@@ -164,6 +179,18 @@ export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
         }
         break; // a bare YES from a stranger is just text
       }
+      // A program the person is not in yet: joined. Someone already with us starts at once (the
+      // keyword is their request, on a number that already consented); anyone else confirms first.
+      if (reading.intent === 'join' && ctx.joinsNewProgram) {
+        if (known.status === 'active') actions.push({ kind: 'join' });
+        else {
+          if (lapsed(known.status)) actions.push({ kind: 'rejoin' });
+          actions.push({ kind: 'join' });
+          if (known.status === 'stopped' || !ctx.optinSentRecently)
+            actions.push({ kind: 'send', template: 'optin_confirm', message: 'system' });
+        }
+        return actions;
+      }
       if (known.status === 'pending' && reading.intent === 'join') {
         if (!ctx.optinSentRecently)
           actions.push({ kind: 'send', template: 'optin_confirm', message: 'system' });
@@ -198,6 +225,11 @@ export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
         );
         return actions;
       }
+      // Already with us, and asked to confirm a program joined since (e.g. by the sign-up form).
+      if (reading.intent === 'yes' && ctx.waitingEnrollment && ctx.optinSentRecently) {
+        actions.push({ kind: 'confirm' });
+        return actions;
+      }
       if (reading.intent !== 'yes') return actions; // already in: nothing to do
       break; // an active subscriber's "yes" may answer a check-in
     case 'pause':
@@ -230,15 +262,23 @@ export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
       return actions;
     case 'settings':
       if (known?.status === 'active') {
+        const words = SETTING_WORDS[ctx.locale ?? 'en'] ?? SETTING_WORDS.en!;
         const setting = reading.timezone
-          ? `time zone ${reading.timezone}`
-          : `send time ${String(reading.hour).padStart(2, '0')}:00`;
+          ? `${words.zone} ${reading.timezone}`
+          : `${words.time} ${String(reading.hour).padStart(2, '0')}:00`;
         actions.push(
           { kind: 'settings', timezone: reading.timezone, hour: reading.hour },
           { kind: 'send', template: 'settings_confirm', message: 'system', vars: { setting } },
         );
       }
       return actions;
+    case 'language':
+      if (known && known.status !== 'stopped') {
+        actions.push(...decideLanguage(ctx, reading));
+        return actions;
+      }
+      if (known) return actions;
+      break; // a stranger gets how to join, in the language of the word they used
     default:
       break;
   }
@@ -276,6 +316,29 @@ export function decideReply(ctx: ReplyContext, reading: Reading): Action[] {
   if (!answeredSafety && !unclear && reading.band === 'none')
     actions.push({ kind: 'send', template: ack(rating), message: 'system' });
   return actions;
+}
+
+/**
+ * LANGUAGE ES / ESPANOL: switch, and confirm in the new language. A bare LANGUAGE / IDIOMA (or a
+ * language the program is not written in): how to choose, in the other language (the one of the
+ * word used when it is not the person's own), so someone who cannot read their current language
+ * still learns the words that switch.
+ */
+function decideLanguage(ctx: ReplyContext, reading: Reading): Action[] {
+  const locales = ctx.locales ?? [];
+  const current = ctx.locale ?? locales[0] ?? 'en';
+  const target = reading.language;
+  if (target !== undefined && locales.includes(target))
+    return [
+      { kind: 'setLocale', locale: target },
+      { kind: 'send', template: 'language_confirm', message: 'system' },
+    ];
+  const asked = reading.locale;
+  const other =
+    asked !== undefined && asked !== current && locales.includes(asked)
+      ? asked
+      : (locales.find((l) => l !== current) ?? current);
+  return [{ kind: 'send', template: 'language_menu', message: 'system', vars: { locale: other } }];
 }
 
 /** The rule name an unverified sender's items carry (flag `matched`, opt-out question `rule`). */

@@ -10,8 +10,17 @@ export type KeywordCommand =
   'stop' | 'start' | 'help' | 'pause' | 'resume' | 'yes' | 'join' | 'safe';
 
 export type KeywordMatch =
-  | { command: KeywordCommand; locale: string; days?: number }
-  | { command: 'settings'; timezone?: string; hour?: number };
+  | { command: KeywordCommand; locale: string; days?: number; program?: string }
+  | { command: 'settings'; timezone?: string; hour?: number }
+  /** "IDIOMA" (no target: how to choose) or "LANGUAGE ES" / "ESPANOL" (target: switch to it). */
+  | { command: 'language'; locale: string; target?: string };
+
+/** A word that joins one program (program.yaml `keywords:`), in one locale. */
+export interface ProgramWord {
+  word: string;
+  locale: string;
+  program: string;
+}
 
 const COMMANDS: readonly KeywordCommand[] = [
   'stop',
@@ -138,10 +147,39 @@ function matchSettings(folded: string): KeywordMatch | null {
   return null;
 }
 
-/** The keyword a whole message is, or null. Pure; `keywords` is keywords.yaml by locale. */
+/** LANGUAGE / IDIOMA, alone or with a language name or code, or a language name alone. Any
+ * locale's words work whatever the person's language, so nobody is stuck in one. */
+function matchLanguage(form: string, keywords: Record<string, KeywordSet>): KeywordMatch | null {
+  const sets = Object.entries(keywords);
+  const targetOf = (rest: string): string | undefined => {
+    for (const [locale, set] of sets) {
+      if (rest === locale || (set.languageName ?? []).map(keyForm).includes(rest)) return locale;
+    }
+    return undefined;
+  };
+  for (const [locale, set] of sets) {
+    for (const word of (set.language ?? []).map(keyForm)) {
+      if (form === word) return { command: 'language', locale };
+      if (!form.startsWith(`${word} `)) continue;
+      const target = targetOf(form.slice(word.length + 1));
+      // "language please help" is not a language command; "idioma xx" (unknown) asks how to choose.
+      if (target !== undefined) return { command: 'language', locale, target };
+      if (/^[a-z]{2}$/.test(form.slice(word.length + 1))) return { command: 'language', locale };
+    }
+  }
+  for (const [locale, set] of sets) {
+    if ((set.languageName ?? []).map(keyForm).includes(form))
+      return { command: 'language', locale, target: locale };
+  }
+  return null;
+}
+
+/** The keyword a whole message is, or null. Pure; `keywords` is keywords.yaml by locale;
+ * `programWords` are the live programs' own join words. */
 export function matchKeyword(
   text: string,
   keywords: Record<string, KeywordSet>,
+  programWords: readonly ProgramWord[] = [],
 ): KeywordMatch | null {
   const form = stripPoliteness(keyForm(text));
   if (form === '') return null;
@@ -166,5 +204,7 @@ export function matchKeyword(
       if (days !== null) return { command, locale, days };
     }
   }
-  return null;
+  const own = programWords.find((w) => keyForm(w.word) === form);
+  if (own) return { command: 'join', locale: own.locale, program: own.program };
+  return matchLanguage(form, keywords);
 }

@@ -61,7 +61,41 @@ export interface EmailOptions {
   /** The terms and privacy pages (PUBLIC_URL + /terms, /privacy), linked in every footer. */
   termsUrl: string;
   privacyUrl: string;
+  /** The language of the greeting and footer (the person's locale); English when unknown. */
+  locale?: string;
 }
+
+/** The words of every email's frame (greeting and footer), per locale. */
+const EMAIL_FRAME: Record<
+  string,
+  {
+    lang: string;
+    greeting: (name: string) => string;
+    why: (program: string) => string;
+    unsubscribe: string;
+    terms: string;
+    privacy: string;
+  }
+> = {
+  en: {
+    lang: 'en',
+    greeting: (name) => `Hi ${name},`,
+    why: (program) => `You are getting this because you signed up for ${program}.`,
+    unsubscribe: 'Unsubscribe',
+    terms: 'Terms',
+    privacy: 'Privacy',
+  },
+  es: {
+    lang: 'es',
+    greeting: (name) => `Hola, ${name}:`,
+    why: (program) => `Recibes este correo porque te inscribiste en ${program}.`,
+    unsubscribe: 'Darte de baja',
+    terms: 'Condiciones',
+    privacy: 'Privacidad',
+  },
+};
+
+export const emailFrameLocales = (): string[] => Object.keys(EMAIL_FRAME);
 
 export interface RenderedEmail {
   subject: string;
@@ -164,25 +198,28 @@ export function renderEmail(
   const subject = fillPlaceholders(tpl.subject, all).replace(/\s+/g, ' ').trim();
   const preheader = fillPlaceholders(tpl.preheader, all).trim();
 
-  const greetingText = firstName ? `Hi ${firstName},\n\n` : '';
+  const frame = EMAIL_FRAME[opts.locale ?? 'en'] ?? EMAIL_FRAME.en!;
+  const greetingText = firstName ? `${frame.greeting(firstName)}\n\n` : '';
   const footerText =
-    `--\nYou are getting this because you signed up for ${opts.programName}.\n` +
-    `Unsubscribe: ${opts.unsubscribeUrl}\n` +
-    `Terms: ${opts.termsUrl}\nPrivacy: ${opts.privacyUrl}\n${opts.postalAddress}`;
+    `--\n${frame.why(opts.programName)}\n` +
+    `${frame.unsubscribe}: ${opts.unsubscribeUrl}\n` +
+    `${frame.terms}: ${opts.termsUrl}\n${frame.privacy}: ${opts.privacyUrl}\n${opts.postalAddress}`;
   // Markdown marks are removed before values go in, so a value is never altered.
   const text = `${greetingText}${fillPlaceholders(markdownToText(tpl.markdown), all)}\n\n${footerText}\n`;
 
-  const greetingHtml = firstName ? `<p style="${P_STYLE}">Hi ${escapeHtml(firstName)},</p>\n` : '';
+  const greetingHtml = firstName
+    ? `<p style="${P_STYLE}">${escapeHtml(frame.greeting(firstName))}</p>\n`
+    : '';
   const footerLink = (url: string, label: string) =>
     `<a href="${escapeHtml(url)}" style="color:#666666;text-decoration:underline">${label}</a>`;
   const footerHtml =
-    `<p style="${FOOTER_STYLE}">You are getting this because you signed up for ` +
-    `${escapeHtml(opts.programName)}. ${footerLink(opts.unsubscribeUrl, 'Unsubscribe')}` +
-    ` &middot; ${footerLink(opts.termsUrl, 'Terms')}` +
-    ` &middot; ${footerLink(opts.privacyUrl, 'Privacy')}<br>\n` +
+    `<p style="${FOOTER_STYLE}">${escapeHtml(frame.why(opts.programName))} ` +
+    `${footerLink(opts.unsubscribeUrl, frame.unsubscribe)}` +
+    ` &middot; ${footerLink(opts.termsUrl, frame.terms)}` +
+    ` &middot; ${footerLink(opts.privacyUrl, frame.privacy)}<br>\n` +
     `${escapeHtml(opts.postalAddress)}</p>`;
   const html =
-    `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n` +
+    `<!DOCTYPE html>\n<html lang="${frame.lang}">\n<head>\n<meta charset="utf-8">\n` +
     `<meta name="viewport" content="width=device-width, initial-scale=1">\n` +
     `<title>${escapeHtml(subject)}</title>\n</head>\n` +
     `<body style="margin:0;padding:0;background-color:#ffffff">\n` +

@@ -36,7 +36,11 @@ export async function confirmState(
   if (!check.ok) return check.reason === 'expired' ? 'expired' : 'invalid';
   const sub = await deps.db.subscriber.findUnique({
     where: { id: check.subject },
-    select: { status: true },
+    select: {
+      status: true,
+      // Someone already with us who signed up for another program still confirms that one.
+      enrollments: { where: { channel: 'email', state: 'pending' }, select: { id: true } },
+    },
   });
   if (!sub) return 'invalid';
   const sent = issuedAt(token);
@@ -46,11 +50,11 @@ export async function confirmState(
     select: { at: true },
   });
   if (lastOptOut && (!sent || lastOptOut.at >= sent)) return 'superseded';
-  return sub.status === 'active' ? 'already' : 'ready';
+  return sub.status === 'active' && sub.enrollments.length === 0 ? 'already' : 'ready';
 }
 
 export async function confirmSubscription(
-  deps: Pick<Deps, 'db' | 'queues' | 'clock' | 'config' | 'program'>,
+  deps: Pick<Deps, 'db' | 'queues' | 'clock' | 'config' | 'programs'>,
   token: string,
   evidence: Evidence,
 ): Promise<ConfirmOutcome> {
@@ -74,8 +78,10 @@ export async function confirmSubscription(
     });
     if (lastOptOut && (!sent || lastOptOut.at >= sent))
       return { outcome: 'superseded' as const, sends: [] };
-    if (status === 'active') return { outcome: 'already' as const, sends: [] };
     const sends = await startEnrollment(tx, deps, subscriberId, evidence, now, 'email');
+    // Already with us: only a program joined since (pending) had anything to confirm.
+    if (status === 'active' && sends.length === 0)
+      return { outcome: 'already' as const, sends: [] };
     return { outcome: 'confirmed' as const, sends };
   });
   await enqueueSends(deps.queues, result.sends, now);

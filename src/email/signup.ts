@@ -1,6 +1,7 @@
 // The email course sign-up: checks the form, then enrolls (pending) and asks for confirmation.
 // The caller answers the same "check your inbox" whatever happened here, so nobody can learn from
 // the answer whether an address is already subscribed.
+import type { ProgramRegistry } from '../content/programs.ts';
 import type { Deps } from '../deps.ts';
 import { isValidTimezone } from '../core/schedule.ts';
 import { recordConsent, type Evidence } from '../flows/consent.ts';
@@ -11,17 +12,26 @@ export interface SignupForm {
   email: string;
   firstName?: string;
   timezone: string;
+  /** A live program's key (the form's `program` field); absent: the default program. */
+  program?: string;
+  /** The form's `language` field: a locale of that program; absent: its default language. */
+  locale?: string;
 }
 
-export type SignupField = 'email' | 'firstName' | 'timezone';
+export type SignupField = 'email' | 'firstName' | 'timezone' | 'program' | 'language';
 
 export type SignupCheck =
   { ok: true; value: SignupForm } | { ok: false; field: SignupField; message: string };
 
 const MAX_NAME = 60;
 
-/** Reads and checks the submitted fields (form or JSON). `fallbackZone` fills an empty zone. */
-export function readSignup(body: unknown, fallbackZone: string): SignupCheck {
+/** Reads and checks the submitted fields (form or JSON). `fallbackZone` fills an empty zone;
+ * `programs` checks the program and language fields (absent or empty: the default ones). */
+export function readSignup(
+  body: unknown,
+  fallbackZone: string,
+  programs?: ProgramRegistry,
+): SignupCheck {
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
   const email = normalizeEmail(str(b.email));
@@ -50,7 +60,31 @@ export function readSignup(body: unknown, fallbackZone: string): SignupCheck {
       field: 'timezone',
       message: `"${timezone.slice(0, 64)}" is not a time zone we know. Pick one from the list, such as America/Chicago.`,
     };
-  return { ok: true, value: { email, firstName: firstName || undefined, timezone } };
+  const programKey = str(b.program).trim();
+  const program = programKey ? programs?.get(programKey) : programs?.default;
+  if (programKey && !program)
+    return {
+      ok: false,
+      field: 'program',
+      message: 'That course is not offered here. Please start again from the sign-up page.',
+    };
+  const locale = str(b.language).trim();
+  if (locale && program && !program.locales[locale])
+    return {
+      ok: false,
+      field: 'language',
+      message: `Please pick one of the languages offered: ${Object.keys(program.locales).join(', ')}.`,
+    };
+  return {
+    ok: true,
+    value: {
+      email,
+      firstName: firstName || undefined,
+      timezone,
+      ...(programKey ? { program: programKey } : {}),
+      ...(locale ? { locale } : {}),
+    },
+  };
 }
 
 export type SignupOutcome = 'asked_to_confirm' | 'already_active' | 'refused';
@@ -61,7 +95,7 @@ export type SignupOutcome = 'asked_to_confirm' | 'already_active' | 'refused';
  * once unsubscribed (or never confirmed in time) becomes pending again and must confirm again.
  */
 export async function signUp(
-  deps: Pick<Deps, 'db' | 'queues' | 'clock' | 'config' | 'program' | 'log'>,
+  deps: Pick<Deps, 'db' | 'queues' | 'clock' | 'config' | 'programs' | 'log'>,
   form: SignupForm,
   evidence: Evidence,
 ): Promise<SignupOutcome> {
@@ -71,6 +105,8 @@ export async function signUp(
       email: form.email,
       firstName: form.firstName,
       timezone: form.timezone,
+      ...(form.program ? { program: form.program } : {}),
+      ...(form.locale ? { locale: form.locale } : {}),
       confirm: false,
       evidence,
     });
@@ -85,7 +121,10 @@ export async function signUp(
     where: { id: subscriberId },
     select: {
       status: true,
-      enrollments: { where: { program: deps.program.key, channel: 'email' }, select: { id: true } },
+      enrollments: {
+        where: { program: form.program ?? deps.programs.default.key, channel: 'email' },
+        select: { id: true },
+      },
     },
   });
   if (sub.status === 'active') return 'already_active';

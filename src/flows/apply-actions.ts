@@ -5,6 +5,7 @@ import type { Enrollment, Message, Prisma, Subscriber } from '../db/client.ts';
 import type { Deps } from '../deps.ts';
 import type { Reading } from '../core/classify.ts';
 import type { Action } from '../core/decide.ts';
+import type { Program } from '../content/types.ts';
 import { localDay, plannedAt } from '../core/schedule.ts';
 import { findStep } from '../core/program.ts';
 import { timezoneForNumber } from '../core/phone.ts';
@@ -16,6 +17,8 @@ import { notifyOperators } from './notify.ts';
 import { isSuppressed } from './erase.ts';
 import { metrics } from '../metrics.ts';
 import { encryptText } from '../security/crypto.ts';
+import { emitEvent } from '../webhooks/events.ts';
+import { subscriberEvent } from '../webhooks/payloads.ts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -26,6 +29,8 @@ export interface ApplyInput {
   message: Message;
   subscriber: Subscriber | null;
   enrollment: Enrollment | null;
+  /** The reply's program: the enrollment's, or for a JOIN the program it names. */
+  program: Program;
   reading: Reading;
   actions: Action[];
   now: Date;
@@ -40,8 +45,8 @@ export interface ApplyResult {
 }
 
 export async function applyActions(deps: Deps, input: ApplyInput): Promise<ApplyResult | null> {
-  const { db, config, program, log } = deps;
-  const { message: m, reading, actions, now } = input;
+  const { db, config, log } = deps;
+  const { message: m, reading, actions, now, program } = input;
   const channel = m.channel;
   const answersSafety = actions.some((a) => a.kind === 'send' && a.message === 'safety');
   // Disclosures from an unverified sender that operators are told of (nothing was sent).
@@ -56,6 +61,18 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
       data: { processedAt: now },
     });
     if (taken.count === 0) return null; // another worker already applied it
+    // Webhook events (src/webhooks/events.ts), in this transaction. A reply tells its intent only,
+    // never its words; an unknown sender has no subscriber to report it for (JOIN: below).
+    const replyReceived = (s: Subscriber, e: Enrollment | null) =>
+      emitEvent(
+        tx,
+        subscriberEvent('reply.received', s, e, now, {
+          messageId: m.id,
+          intent: reading.intent,
+        }),
+      );
+    if (input.subscriber) await replyReceived(input.subscriber, input.enrollment);
+    const flagEvents: { category: string; band: string }[] = [];
     let sub = input.subscriber;
     let enrollment = input.enrollment;
     const sends: QueuedSend[] = [];
@@ -63,9 +80,16 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
     const asked: string[] = [];
     // Consent evidence: what the person sent and when. For a keyword the whole message is the
     // keyword, so it is kept; free text never is (it may be sensitive).
-    const isKeyword = ['stop', 'start', 'yes', 'join', 'pause', 'resume', 'help'].includes(
-      reading.intent,
-    );
+    const isKeyword = [
+      'stop',
+      'start',
+      'yes',
+      'join',
+      'pause',
+      'resume',
+      'help',
+      'language',
+    ].includes(reading.intent);
     const evidence = {
       at: now.toISOString(),
       ...(isKeyword && input.keywordText ? { text: input.keywordText.trim().slice(0, 40) } : {}),
@@ -78,7 +102,23 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
     for (const a of actions) {
       switch (a.kind) {
         case 'join': {
-          if (sub) break;
+          if (sub) {
+            // Someone we know joins another program: once per program, whatever the channel.
+            const inIt = await tx.enrollment.findFirst({
+              where: { subscriberId: sub.id, program: program.key },
+              select: { id: true },
+            });
+            if (inIt) break;
+            enrollment = await tx.enrollment.create({
+              data: { subscriberId: sub.id, program: program.key, channel, state: 'pending' },
+            });
+            // Already with us: their keyword is the request, and the number has consented.
+            if (sub.status === 'active')
+              sends.push(
+                ...(await startEnrollment(tx, deps, sub.id, evidence, now, channel, program.key)),
+              );
+            break;
+          }
           // An erased contact is never messaged again, even if the number texts JOIN.
           if (m.fromAddr && (await isSuppressed({ db: tx, config }, m.fromAddr)))
             return { actions: [], sends: [], flagged, asked };
@@ -113,7 +153,8 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
                 (channel === 'sms' && m.fromAddr && timezoneForNumber(m.fromAddr)) ||
                 config.defaultTimezone,
               country: config.defaultCountry,
-              locale: reading.locale ?? 'en',
+              // The language of the word they joined with (UNETE: es), else the program's own.
+              locale: reading.locale ?? program.defaultLocale,
               status: 'pending',
               createdAt: now,
             },
@@ -123,6 +164,8 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
           });
           await tx.message.update({ where: { id: m.id }, data: { subscriberId: sub.id } });
           await recordConsent(tx, sub.id, channel, 'opt_in', evidence, now);
+          await emitEvent(tx, subscriberEvent('subscriber.enrolled', sub, enrollment, now));
+          await replyReceived(sub, enrollment);
           break;
         }
         case 'rejoin':
@@ -160,12 +203,15 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
           break;
         case 'pause':
           if (enrollment) {
-            await tx.enrollment.update({
-              where: { id: enrollment.id },
-              data: {
-                state: 'paused',
-                pausedUntil: a.days ? new Date(now.getTime() + a.days * 86400_000) : null,
-              },
+            const pause = {
+              state: 'paused' as const,
+              pausedUntil: a.days ? new Date(now.getTime() + a.days * 86400_000) : null,
+            };
+            await tx.enrollment.update({ where: { id: enrollment.id }, data: pause });
+            // PAUSE pauses every program running on this channel, not only one of them.
+            await tx.enrollment.updateMany({
+              where: { subscriberId: enrollment.subscriberId, channel, state: 'active' },
+              data: pause,
             });
             if (sub)
               await recordConsent(tx, sub.id, channel, 'pause', { ...evidence, days: a.days }, now);
@@ -174,6 +220,16 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
         case 'resume':
           if (enrollment && sub) {
             await resumeEnrollment(tx, enrollment.id, sub.timezone, now);
+            const others = await tx.enrollment.findMany({
+              where: {
+                subscriberId: sub.id,
+                channel,
+                id: { not: enrollment.id },
+                state: { in: ['paused', 'safety_hold'] },
+              },
+              select: { id: true },
+            });
+            for (const other of others) await resumeEnrollment(tx, other.id, sub.timezone, now);
             await recordConsent(tx, sub.id, channel, 'resume', evidence, now);
           }
           break;
@@ -189,12 +245,30 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
             if (enrollment) await replanNextStep(tx, deps, enrollment.id, sub, now);
           }
           break;
-        case 'answerCheckin':
-          await tx.checkin.updateMany({
+        case 'setLocale':
+          if (sub)
+            sub = await tx.subscriber.update({
+              where: { id: sub.id },
+              data: { locale: a.locale },
+            });
+          break;
+        case 'answerCheckin': {
+          const answered = await tx.checkin.updateManyAndReturn({
             where: { id: a.checkinId, answeredAt: null },
             data: { answeredAt: now, rating: a.rating, replyMessageId: m.id },
+            select: { id: true, step: true },
           });
+          if (sub && answered[0])
+            await emitEvent(
+              tx,
+              subscriberEvent('checkin.answered', sub, enrollment, now, {
+                checkinId: answered[0].id,
+                step: answered[0].step,
+                rating: a.rating,
+              }),
+            );
           break;
+        }
         case 'lowRating':
           if (enrollment)
             await tx.enrollment.update({
@@ -232,6 +306,7 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
               },
             });
           }
+          if (sub) flagEvents.push({ category: a.category, band: a.band });
           // An unverified sender's disclosure: nothing was sent; operators are told of a grave one.
           if (a.unverified) {
             if (a.unverified === 'alert') unverified.push(a.category);
@@ -239,11 +314,17 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
           else asked.push(a.category);
           break;
         case 'hold':
-          if (enrollment)
+          // Advice is held in every program the person is in, not only the one replied to.
+          if (enrollment) {
             await tx.enrollment.update({
               where: { id: enrollment.id },
               data: { state: 'safety_hold' },
             });
+            await tx.enrollment.updateMany({
+              where: { subscriberId: enrollment.subscriberId, state: { in: ['active', 'paused'] } },
+              data: { state: 'safety_hold' },
+            });
+          }
           break;
         case 'send': {
           const s = await createOutbound(
@@ -255,7 +336,7 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
               channel,
               kind: a.message,
               template: a.template,
-              vars: a.vars,
+              vars: sendVars(a.vars, sub ? null : reading.locale, enrollment ? null : program.key),
               lane: 'priority',
               // A reply that discloses danger and says stop: the safety message first, then
               // the confirmation a moment later (both on the priority lane, run in parallel).
@@ -271,6 +352,27 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
           break;
         }
       }
+    }
+    // After every action, so the event tells the enrollment's state as the reply left it.
+    if (sub && flagEvents.length) {
+      const state = enrollment
+        ? (
+            await tx.enrollment.findUnique({
+              where: { id: enrollment.id },
+              select: { state: true },
+            })
+          )?.state
+        : null;
+      for (const f of flagEvents)
+        await emitEvent(
+          tx,
+          subscriberEvent('safety.flagged', sub, enrollment, now, {
+            messageId: m.id,
+            category: f.category,
+            band: f.band,
+            enrollmentState: state ?? null,
+          }),
+        );
     }
     return { actions: actions.map((a) => a.kind), sends, flagged, asked };
   });
@@ -317,16 +419,30 @@ export async function applyActions(deps: Deps, input: ApplyInput): Promise<Apply
   return { actions: result.actions, sends: result.sends.length, flagged: result.flagged };
 }
 
+/** A send's vars, with how to write it when the row cannot tell: the language of a stranger's
+ * keyword, and the program of an answer that has no enrollment (flows/compose.ts reads both). */
+function sendVars(
+  vars: Record<string, string> | undefined,
+  locale: string | null | undefined,
+  program: string | null,
+): Record<string, string> | undefined {
+  const hints = {
+    ...(locale ? { locale } : {}),
+    ...(program ? { program } : {}),
+  };
+  return Object.keys(hints).length ? { ...hints, ...vars } : vars;
+}
+
 /** After a new time zone or send hour, the next step moves to its new local time. */
 async function replanNextStep(
   tx: Tx,
-  deps: Pick<Deps, 'program' | 'config'>,
+  deps: Pick<Deps, 'programs' | 'config'>,
   enrollmentId: string,
   sub: { timezone: string; preferredHour: number | null },
   now: Date,
 ): Promise<void> {
   const e = await tx.enrollment.findUnique({ where: { id: enrollmentId } });
-  const step = e?.nextStep ? findStep(deps.program, e.nextStep) : undefined;
+  const step = e?.nextStep ? findStep(deps.programs.of(e.program), e.nextStep) : undefined;
   if (!e || !step || !e.startedAt || e.state !== 'active') return;
   const at = plannedAt(step, {
     timezone: sub.timezone,

@@ -5,11 +5,14 @@
 // row is claimed by one of them, and the message row is unique per (enrollment, step) besides.
 // Three queries per batch whatever its size: claim, insert messages, update enrollments.
 import { DateTime } from 'luxon';
-import type { ProgramStep } from '../content/types.ts';
+import type { Program, ProgramStep } from '../content/types.ts';
+import { assignVariant, experimentSteps, stepVariants } from '../core/experiments.ts';
 import { findStep, stepAfter } from '../core/program.ts';
 import { decideClaim, localDay, plannedAt, type SendContext } from '../core/schedule.ts';
 import type { Deps } from '../deps.ts';
+import { emitEvents } from '../webhooks/events.ts';
 import { Prisma, type Channel, type MessageKind } from '../db/client.ts';
+import { endedVariants } from './experiments.ts';
 import { enqueueSends, type QueuedSend } from './outbound.ts';
 
 /** Pseudo-step after the last one: sends the program_complete message, then ends the enrollment. */
@@ -46,6 +49,16 @@ interface StepMessage {
   template: string;
   step: string;
   dueAt: Date;
+  /** The experiment variant chosen for this row (src/core/experiments.ts), or null. */
+  variant: string | null;
+}
+
+export interface ClaimOptions {
+  batch?: number;
+  lookaheadMs?: number;
+  /** What an experiment's assignment hashes instead of the enrollment id (simulate: its own
+   * inputs, so the same run shows the same variants). */
+  assignmentId?: (enrollmentId: string) => string;
 }
 
 export interface TickResult {
@@ -73,11 +86,29 @@ export function claimDueQuery(horizon: Date, batch: number, programKey: string):
       FOR UPDATE OF e SKIP LOCKED`;
 }
 
-export async function claimDueSteps(
-  deps: Pick<Deps, 'db' | 'queues' | 'clock' | 'config' | 'program' | 'log'>,
-  opts: { batch?: number; lookaheadMs?: number } = {},
+type ClaimDeps = Pick<Deps, 'db' | 'queues' | 'clock' | 'config' | 'programs' | 'log'>;
+
+/** One tick for every live program: each program's due rows are claimed by its own query (the
+ * claim reads one program's steps), a batch per program. */
+export async function claimDueSteps(deps: ClaimDeps, opts: ClaimOptions = {}): Promise<TickResult> {
+  const total: TickResult = { claimed: 0, queued: 0, deferred: 0, completed: 0 };
+  for (const program of deps.programs.all()) {
+    const r = await claimDueStepsOf(deps, program, opts);
+    total.claimed += r.claimed;
+    total.queued += r.queued;
+    total.deferred += r.deferred;
+    total.completed += r.completed;
+  }
+  return total;
+}
+
+/** Claims one program's due enrollments (one batch). */
+export async function claimDueStepsOf(
+  deps: Omit<ClaimDeps, 'programs'>,
+  program: Program,
+  opts: ClaimOptions = {},
 ): Promise<TickResult> {
-  const { db, clock, config, program } = deps;
+  const { db, clock, config } = deps;
   const batch = opts.batch ?? config.schedulerBatch;
   const now = clock.now();
   const horizon = new Date(now.getTime() + (opts.lookaheadMs ?? 0));
@@ -93,6 +124,10 @@ export async function claimDueSteps(
     result.claimed = rows.length;
     if (rows.length === 0) return [];
 
+    // Experiments: variants ended by an operator are skipped by new assignments.
+    const ended = experimentSteps(program).length
+      ? await endedVariants(tx, program.key)
+      : new Map<string, Set<string>>();
     const messages: StepMessage[] = [];
     const updates: Update[] = [];
     for (const r of rows) {
@@ -147,6 +182,15 @@ export async function claimDueSteps(
         template: key === COMPLETE_STEP ? 'program_complete' : step.key,
         step: step.key,
         dueAt: r.nextRunAt,
+        variant:
+          key === COMPLETE_STEP
+            ? null
+            : assignVariant(
+                opts.assignmentId ? opts.assignmentId(r.id) : r.id,
+                step.key,
+                stepVariants(program, step.key, r.channel),
+                ended.get(step.key),
+              ),
       });
       if (key === COMPLETE_STEP) {
         updates.push({
@@ -185,14 +229,15 @@ export async function claimDueSteps(
     const created = messages.length
       ? await tx.$queryRaw<{ id: string; channel: Channel; dueAt: Date | null }[]>`
           INSERT INTO messages (id, "subscriberId", "enrollmentId", channel, direction, kind, template, step, status,
-                                "dueAt", "createdAt", "updatedAt")
+                                "dueAt", variant, "createdAt", "updatedAt")
           SELECT gen_random_uuid(), u.subscriber_id, u.enrollment_id, u.channel::"Channel", 'out', u.kind::"MessageKind",
-                 u.template, u.step, 'queued', u.due_at::timestamptz, ${now}, ${new Date()}
+                 u.template, u.step, 'queued', u.due_at::timestamptz, u.variant, ${now}, ${new Date()}
           FROM unnest(${messages.map((m) => m.subscriberId)}::uuid[], ${messages.map((m) => m.enrollmentId)}::uuid[],
                       ${messages.map((m) => m.channel)}::text[], ${messages.map((m) => m.kind)}::text[],
                       ${messages.map((m) => m.template)}::text[], ${messages.map((m) => m.step)}::text[],
-                      ${messages.map((m) => m.dueAt.toISOString())}::text[])
-               AS u(subscriber_id, enrollment_id, channel, kind, template, step, due_at)
+                      ${messages.map((m) => m.dueAt.toISOString())}::text[],
+                      ${messages.map((m) => m.variant)}::text[])
+               AS u(subscriber_id, enrollment_id, channel, kind, template, step, due_at, variant)
           ON CONFLICT DO NOTHING
           RETURNING id, channel::text AS channel, "dueAt"`
       : [];
@@ -210,6 +255,26 @@ export async function claimDueSteps(
                   ${updates.map((u) => u.popExtra)}::boolean[], ${updates.map((u) => u.state)}::text[])
            AS u(id, next_step, next_run_at, last_sent_day, pop_extra, state)
       WHERE e.id = u.id`;
+    // Webhook events for the enrollments that ended here, in this transaction (src/webhooks/).
+    const endedHere = new Set(updates.filter((u) => u.state === 'completed').map((u) => u.id));
+    if (endedHere.size)
+      await emitEvents(
+        tx,
+        rows
+          .filter((r) => endedHere.has(r.id))
+          .map((r) => ({
+            type: 'enrollment.completed' as const,
+            subscriberId: r.subscriberId,
+            at: now,
+            data: {
+              subscriberId: r.subscriberId,
+              enrollmentId: r.id,
+              program: program.key,
+              channel: r.channel,
+              at: now.toISOString(),
+            },
+          })),
+      );
     return created.map((c) => ({
       messageId: c.id,
       channel: c.channel,
@@ -265,7 +330,7 @@ function scheduleMemo() {
  * `startedAt` is that first send, and every later step counts its day from it.
  */
 export function firstRun(
-  program: Deps['program'],
+  program: Program,
   now: Date,
   sub: { timezone: string; preferredHour: number | null },
   quiet: SendContext['quiet'],

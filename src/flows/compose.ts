@@ -1,6 +1,11 @@
 // Turns a message row into the exact SMS or email to send, from the content in messages/.
 import type { OutgoingEmail, OutgoingSms } from '../channels/port.ts';
-import type { Content, Program, SafetyResources } from '../content/types.ts';
+import type { ProgramRegistry } from '../content/programs.ts';
+import type { Content, EmailTemplate, Program, SafetyResources } from '../content/types.ts';
+import { operatorTexts } from '../content/operator-texts.ts';
+import { OPERATOR_TEMPLATE } from '../core/operator-message.ts';
+import { MESSAGES_DIR } from '../paths.ts';
+import { emailTemplateFor, smsTextFor } from '../core/experiments.ts';
 import { programFrequency } from '../core/program.ts';
 import { renderEmail, renderSms } from '../core/render.ts';
 import type { Config } from '../config.ts';
@@ -9,7 +14,14 @@ import { signToken } from '../security/tokens.ts';
 import { resourcesFor as resourcesOf } from '../safety/resources.ts';
 
 export interface ComposeInput {
-  message: { id: string; template: string | null; vars: unknown; kind: string };
+  message: {
+    id: string;
+    template: string | null;
+    vars: unknown;
+    kind: string;
+    /** The experiment variant recorded on the row, if any (src/core/experiments.ts). */
+    variant?: string | null;
+  };
   subscriber: {
     id: string;
     phone: string | null;
@@ -22,8 +34,12 @@ export interface ComposeInput {
 
 export class MissingContentError extends Error {}
 
-export function resourcesFor(content: Content, country: string | null): SafetyResources {
-  const r = resourcesOf(content.resources, country);
+export function resourcesFor(
+  content: Content,
+  country: string | null,
+  locale?: string | null,
+): SafetyResources {
+  const r = resourcesOf(content.resources, country, locale);
   if (!r) throw new MissingContentError('messages/safety.yaml has no resources for "default"');
   return r;
 }
@@ -40,7 +56,9 @@ function vars(
   input: ComposeInput,
 ): Record<string, string> {
   const { perWeek, weeks } = programFrequency(program);
-  const res = resourcesFor(content, input.subscriber.country);
+  // Support lines in the language of the texts actually sent (texts() falls back the same way).
+  const locale = localeOf(program, input);
+  const res = resourcesFor(content, input.subscriber.country, locale);
   const category = input.message.template === 'safety_self_harm' ? 'self_harm' : 'abuse';
   const own = (
     input.message.vars && typeof input.message.vars === 'object' ? input.message.vars : {}
@@ -63,8 +81,62 @@ function vars(
   };
 }
 
-function texts(program: Program, locale: string) {
-  return program.locales[locale] ?? program.locales[program.defaultLocale];
+/** What a message row's vars may say about how it is written: `locale` (an answer to a number we
+ * do not know, in the language of the keyword it sent; the language menu, in the other language)
+ * and `program` (a message with no enrollment, about one program). */
+export function messageHints(vars: unknown): { locale?: string; program?: string } {
+  const v = (vars && typeof vars === 'object' ? vars : {}) as Record<string, unknown>;
+  return {
+    ...(typeof v.locale === 'string' ? { locale: v.locale } : {}),
+    ...(typeof v.program === 'string' ? { program: v.program } : {}),
+  };
+}
+
+/** The program a message is written for: its enrollment's, else the one its vars name, else the
+ * default program. */
+export function programOfMessage(
+  programs: ProgramRegistry,
+  m: { vars: unknown; enrollment?: { program: string } | null },
+): Program {
+  return programs.of(m.enrollment?.program ?? messageHints(m.vars).program);
+}
+
+/** The person's language (or the one the message asks for), in this program when it has it;
+ * otherwise the program's default language. */
+function localeOf(program: Program, input: ComposeInput): string {
+  const locale = messageHints(input.message.vars).locale ?? input.subscriber.locale;
+  return program.locales[locale] ? locale : program.defaultLocale;
+}
+
+function texts(program: Program, input: ComposeInput) {
+  return program.locales[localeOf(program, input)];
+}
+
+// An operator's one-off message (flows/operator-message.ts) is their own text, kept in the row's
+// vars: it goes in as a value (never read as a template or as Markdown), in a fixed frame.
+const OPERATOR_SMS = '{{operatorText}}';
+
+function operatorText(input: ComposeInput): string {
+  const own = input.message.vars as { operatorText?: unknown } | null;
+  if (typeof own?.operatorText !== 'string' || !own.operatorText.trim())
+    throw new MissingContentError('operator message without its text');
+  return own.operatorText;
+}
+
+function operatorEmail(config: Config, program: Program, input: ComposeInput): EmailTemplate {
+  operatorText(input);
+  const { subject } = operatorTexts(
+    MESSAGES_DIR,
+    {
+      // A program's own folder, else the default program's (a test runs a renamed copy).
+      dirs: [program.key, config.program],
+      name: program.name,
+      defaultLocale: program.defaultLocale,
+    },
+    input.subscriber.locale,
+  );
+  // The subject is already filled; braces left in it would be read as placeholders.
+  return { subject: subject.replace(/[{}]/g, ''), preheader: '', markdown: '{{operatorText}}' };
 }
 
 export function composeSms(
@@ -74,7 +146,11 @@ export function composeSms(
   input: ComposeInput,
 ): OutgoingSms {
   const key = input.message.template ?? '';
-  const text = texts(program, input.subscriber.locale)?.sms[key];
+  if (key === OPERATOR_TEMPLATE) operatorText(input);
+  const text =
+    key === OPERATOR_TEMPLATE
+      ? OPERATOR_SMS
+      : smsTextFor(texts(program, input), key, input.message.variant);
   if (text === undefined) throw new MissingContentError(`no SMS text "${key}"`);
   if (!input.subscriber.phone) throw new MissingContentError('subscriber has no phone number');
   return {
@@ -96,11 +172,15 @@ export function composeEmail(
   input: ComposeInput,
 ): OutgoingEmail {
   const key = input.message.template ?? '';
-  const tpl = texts(program, input.subscriber.locale)?.email[key];
+  const tpl =
+    key === OPERATOR_TEMPLATE
+      ? operatorEmail(config, program, input)
+      : emailTemplateFor(texts(program, input), key, input.message.variant);
   if (!tpl) throw new MissingContentError(`no email "${key}"`);
   if (!input.subscriber.email) throw new MissingContentError('subscriber has no email address');
   const v = vars(config, content, program, input);
   const rendered = renderEmail(tpl, v, {
+    locale: localeOf(program, input),
     firstName: input.subscriber.firstName ?? undefined,
     unsubscribeUrl: v.unsubscribeUrl ?? '',
     postalAddress: config.email.postalAddress,

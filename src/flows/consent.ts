@@ -2,6 +2,8 @@
 // email unsubscribe, the carrier's opt-out (Twilio 21610), the admin console and the CLI.
 import type { Channel, Prisma } from '../db/client.ts';
 import { metrics } from '../metrics.ts';
+import { emitEvent } from '../webhooks/events.ts';
+import { subscriberEvent } from '../webhooks/payloads.ts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -19,7 +21,13 @@ export async function recordOptOut(
 ): Promise<boolean> {
   const sub = await tx.subscriber.findUnique({
     where: { id: subscriberId },
-    select: { status: true },
+    // Contact and enrollments only for the webhook event below (same row, no extra query).
+    select: {
+      status: true,
+      phone: true,
+      email: true,
+      enrollments: { select: { id: true, program: true, channel: true } },
+    },
   });
   if (!sub) return false;
   await tx.enrollment.updateMany({
@@ -55,6 +63,17 @@ export async function recordOptOut(
       at: now,
     },
   });
+  // Webhook event, in this transaction (src/webhooks/events.ts).
+  await emitEvent(
+    tx,
+    subscriberEvent(
+      'subscriber.opted_out',
+      { id: subscriberId, phone: sub.phone, email: sub.email },
+      sub.enrollments.find((e) => e.channel === channel) ?? sub.enrollments[0],
+      now,
+      { source: evidence.source },
+    ),
+  );
   // Counted when written (inside the caller's transaction: one rolled back is still counted).
   metrics.inc('steady_optouts_total', { channel, source: evidence.source });
   return true;

@@ -12,7 +12,8 @@
 import { SendError, type SendResult } from '../channels/port.ts';
 import { maskEmail, maskPhone } from '../channels/mask.ts';
 import type { Deps } from '../deps.ts';
-import { composeEmail, composeSms, MissingContentError } from './compose.ts';
+import { composeEmail, composeSms, MissingContentError, programOfMessage } from './compose.ts';
+import type { Program } from '../content/types.ts';
 import { recordOptOut } from './consent.ts';
 import { metrics } from '../metrics.ts';
 import { isSuppressed } from './erase.ts';
@@ -22,6 +23,7 @@ import type { Db } from '../db/client.ts';
 import { coalesce } from './coalesce.ts';
 import { deliveryStore, type DeliveryRow, type SentRecord } from './delivery-store.ts';
 import { below, RETRY_FROM } from '../core/message-status.ts';
+import { markFailed } from '../webhooks/message-events.ts';
 
 /** Messages that must arrive even across crashes (possibly twice, never zero); every other
  * message is sent at most once. The sweep resends these when a worker died mid-send. */
@@ -40,6 +42,9 @@ const ALLOWED_WHILE_PENDING = new Set([
   'how_to_join',
   'help',
   'stop_confirm',
+  // A person waiting to confirm may still change language, and must see that it worked.
+  'language_menu',
+  'language_confirm',
 ]);
 
 export type DeliverOutcome = 'sent' | 'skipped' | 'suppressed' | 'failed' | 'retry';
@@ -160,7 +165,7 @@ async function suppressionReason(
 }
 
 export async function deliver(
-  deps: Pick<Deps, 'db' | 'sms' | 'email' | 'clock' | 'log' | 'config' | 'content' | 'program'>,
+  deps: Pick<Deps, 'db' | 'sms' | 'email' | 'clock' | 'log' | 'config' | 'content' | 'programs'>,
   messageId: string,
   opts: { finalAttempt: boolean } = { finalAttempt: true },
 ): Promise<DeliverOutcome> {
@@ -190,12 +195,14 @@ export async function deliver(
       throw new SendLater(until);
     }
   }
+  const program = programOfMessage(deps.programs, m);
   const sub = m.subscriber ?? {
     id: 'stranger',
     phone: m.channel === 'sms' ? m.toAddr : null,
     email: m.channel === 'email' ? m.toAddr : null,
     firstName: null,
-    locale: 'en',
+    // An answer to a stranger carries the locale of their keyword in its vars (compose.ts).
+    locale: program.defaultLocale,
     country: null,
   };
   let outgoing;
@@ -203,8 +210,8 @@ export async function deliver(
     const input = { message: m, subscriber: sub };
     outgoing =
       m.channel === 'sms'
-        ? composeSms(deps.config, deps.content, deps.program, input)
-        : composeEmail(deps.config, deps.content, deps.program, input);
+        ? composeSms(deps.config, deps.content, program, input)
+        : composeEmail(deps.config, deps.content, program, input);
   } catch (err) {
     if (!(err instanceof MissingContentError)) throw err;
     await db.message.updateMany({
@@ -270,7 +277,7 @@ export async function deliver(
     toAddr: outgoing.to,
     checkin:
       m.kind === 'checkin' && m.enrollmentId && m.step
-        ? checkinWindow(deps, m.step, sentAt)
+        ? checkinWindow(deps, program, m.step, sentAt)
         : undefined,
   };
   await withDbRetry(() => deliveryStore(db).recordSent(record));
@@ -345,10 +352,8 @@ async function settleFailedSend(
   if (e.code === 'opted_out') {
     await withDbRetry(() =>
       db.$transaction(async (tx) => {
-        await tx.message.updateMany({
-          where: { id: m.id, status: { in: below('failed') } },
-          data: { status: 'failed', error: 'opted_out' },
-        });
+        // With its message.failed webhook event (src/webhooks/).
+        await markFailed(tx, m.id, 'opted_out', clock.now());
         await recordOptOut(
           tx,
           subscriberId,
@@ -404,12 +409,8 @@ async function settleFailedSend(
     countSend(m, 'retry');
     throw new RetryLater(e.code);
   }
-  await withDbRetry(() =>
-    db.message.updateMany({
-      where: { id: m.id, status: { in: below('failed') } },
-      data: { status: 'failed', error: e.code },
-    }),
-  );
+  // With its message.failed webhook event (src/webhooks/), in one transaction.
+  await withDbRetry(() => db.$transaction((tx) => markFailed(tx, m.id, e.code, clock.now())));
   metrics.inc('steady_send_failures_total', { channel: m.channel, code: e.code });
   countSend(m, 'failed');
   log.warn(
@@ -434,13 +435,14 @@ async function withDbRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
 
 /** Sending a check-in opens it: replies within the window answer it; one reminder if none comes. */
 export function checkinWindow(
-  deps: Pick<Deps, 'config' | 'program'>,
+  deps: Pick<Deps, 'config'>,
+  program: Program,
   stepKey: string,
   now: Date,
 ): NonNullable<SentRecord['checkin']> {
   const hours = 3600_000;
   return {
-    week: findStep(deps.program, stepKey)?.week ?? 0,
+    week: findStep(program, stepKey)?.week ?? 0,
     openedAt: now,
     closesAt: new Date(now.getTime() + deps.config.checkinWindowHours * hours),
     reminderDueAt: new Date(now.getTime() + deps.config.checkinReminderHours * hours),

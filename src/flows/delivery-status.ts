@@ -6,6 +6,7 @@
 import type { DeliveryStatus } from '../channels/twilio-webhook.ts';
 import type { Deps } from '../deps.ts';
 import { below, type OutboundStatus } from '../core/message-status.ts';
+import { emitMessageEvents, MESSAGE_EVENT_FIELDS } from '../webhooks/message-events.ts';
 
 // Twilio's `queued` (accepted, not yet handed to a carrier) means the provider has the message:
 // for us that is `sent`.
@@ -31,16 +32,28 @@ export async function applyDeliveryStatus(
   const target = OURS[status];
   const where = ref.messageId ? { id: ref.messageId } : { providerId: ref.providerId };
   const now = deps.clock.now();
-  const r = await deps.db.message.updateMany({
-    where: { ...where, direction: 'out', status: { in: below(target) } },
-    data: {
-      status: target,
-      ...(ref.providerId ? { providerId: ref.providerId } : {}),
-      ...(target === 'delivered' ? { deliveredAt: now } : {}),
-      ...(errorCode ? { error: `provider:${errorCode}` } : {}),
-    },
+  // The move and its webhook event (message.delivered / message.failed) in one transaction.
+  const moved = await deps.db.$transaction(async (tx) => {
+    const rows = await tx.message.updateManyAndReturn({
+      where: { ...where, direction: 'out', status: { in: below(target) } },
+      data: {
+        status: target,
+        ...(ref.providerId ? { providerId: ref.providerId } : {}),
+        ...(target === 'delivered' ? { deliveredAt: now } : {}),
+        ...(errorCode ? { error: `provider:${errorCode}` } : {}),
+      },
+      select: MESSAGE_EVENT_FIELDS,
+    });
+    const type =
+      target === 'delivered' ? 'message.delivered' : target === 'sent' ? null : 'message.failed';
+    if (type)
+      await emitMessageEvents(tx, type, rows, now, {
+        status: target,
+        ...(errorCode ? { errorCode } : {}),
+      });
+    return rows.length;
   });
-  if (r.count > 0) return 'updated';
+  if (moved > 0) return 'updated';
   // A receipt that lands after a failure report does not move the row, but when it came is still
   // recorded (once), so the row ends the same whichever of the two arrived first.
   if (target === 'delivered')

@@ -6,6 +6,8 @@
 import type { Channel, Db, MessageKind } from '../db/client.ts';
 import { below } from '../core/message-status.ts';
 import { coalesce } from './coalesce.ts';
+import { outboxTail } from '../webhooks/events.ts';
+import { maskAddress } from '../webhooks/payloads.ts';
 
 export interface DeliveryRow {
   id: string;
@@ -17,6 +19,8 @@ export interface DeliveryRow {
   step: string | null;
   template: string | null;
   vars: unknown;
+  /** The experiment variant chosen when the row was written (compose sends its text). */
+  variant: string | null;
   status: string;
   toAddr: string | null;
   lane: string | null;
@@ -33,7 +37,7 @@ export interface DeliveryRow {
     status: string;
     undeliverableAt: Date | null;
   } | null;
-  enrollment: { state: string } | null;
+  enrollment: { state: string; program: string } | null;
 }
 
 export interface SentRecord {
@@ -57,6 +61,7 @@ interface RawRow {
   step: string | null;
   template: string | null;
   vars: unknown;
+  variant: string | null;
   status: string;
   toAddr: string | null;
   lane: string | null;
@@ -71,6 +76,7 @@ interface RawRow {
   s_status: string | null;
   s_undeliverable_at: Date | null;
   e_state: string | null;
+  e_program: string | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -86,6 +92,7 @@ function toDelivery(r: RawRow): DeliveryRow {
     step: r.step,
     template: r.template,
     vars: r.vars,
+    variant: r.variant,
     status: r.status,
     toAddr: r.toAddr,
     lane: r.lane,
@@ -103,7 +110,7 @@ function toDelivery(r: RawRow): DeliveryRow {
           undeliverableAt: r.s_undeliverable_at,
         }
       : null,
-    enrollment: r.e_state ? { state: r.e_state } : null,
+    enrollment: r.e_state ? { state: r.e_state, program: r.e_program ?? '' } : null,
   };
 }
 
@@ -112,11 +119,11 @@ async function loadBatch(db: Db, ids: string[]): Promise<(DeliveryRow | null)[]>
   const rows = valid.length
     ? await db.$queryRaw<RawRow[]>`
         SELECT m.id, m."subscriberId", m."enrollmentId", m.channel::text AS channel, m.direction::text AS direction,
-               m.kind::text AS kind, m.step, m.template, m.vars, m.status::text AS status, m."toAddr", m.lane,
+               m.kind::text AS kind, m.step, m.template, m.vars, m.variant, m.status::text AS status, m."toAddr", m.lane,
                m."dueAt", m."createdAt",
                s.id AS s_id, s.phone AS s_phone, s.email AS s_email, s."firstName" AS s_first_name, s.locale AS s_locale,
                s.country AS s_country, s.status::text AS s_status, s."undeliverableAt" AS s_undeliverable_at,
-               e.state::text AS e_state
+               e.state::text AS e_state, e.program AS e_program
         FROM messages m
         LEFT JOIN subscribers s ON s.id = m."subscriberId"
         LEFT JOIN enrollments e ON e.id = m."enrollmentId"
@@ -159,8 +166,10 @@ async function recordSentBatch(db: Db, records: SentRecord[]): Promise<void[]> {
                   ${records.map((r) => r.subject)}::text[], ${records.map((r) => r.toAddr)}::text[])
            AS u(id, provider_id, sent_at, body, subject, to_addr)
       WHERE m.id = u.id
-      RETURNING m.id, m."enrollmentId", m.step
-    )
+      RETURNING m.id, m."enrollmentId", m.step, m."subscriberId", m.channel::text AS channel,
+                m.kind::text AS kind, m.template
+    ),
+    ck AS (
     INSERT INTO checkins (id, "enrollmentId", "messageId", step, week, "openedAt", "closesAt", "reminderDueAt")
     SELECT gen_random_uuid(), s."enrollmentId", s.id, s.step, c.week, c.opened_at::timestamptz, c.closes_at::timestamptz,
            c.reminder_due_at::timestamptz
@@ -170,7 +179,23 @@ async function recordSentBatch(db: Db, records: SentRecord[]): Promise<void[]> {
                 ${checkins.map((r) => iso(r.checkin!.reminderDueAt))}::text[])
          AS c(id, week, opened_at, closes_at, reminder_due_at) ON c.id = s.id
     WHERE s."enrollmentId" IS NOT NULL AND s.step IS NOT NULL
-    ON CONFLICT ("messageId") DO NOTHING`;
+    ON CONFLICT ("messageId") DO NOTHING
+    ),
+    -- The message.sent webhook event, in this same statement (src/webhooks/events.ts): nothing is
+    -- written unless an enabled endpoint subscribes to it. Contacts arrive masked.
+    ev_in AS (
+      SELECT 'message.sent'::text AS type, s."subscriberId" AS subscriber_id, w.ord,
+             jsonb_build_object('type', 'message.sent', 'timestamp', w.sent_at, 'data', jsonb_build_object(
+               'messageId', s.id, 'subscriberId', s."subscriberId", 'enrollmentId', s."enrollmentId",
+               'program', e.program, 'channel', s.channel, 'kind', s.kind, 'step', s.step,
+               'template', s.template, 'contact', w.contact, 'at', w.sent_at)) AS payload
+      FROM sent s
+      JOIN unnest(${records.map((r) => r.id)}::uuid[], ${records.map((r) => iso(r.sentAt))}::text[],
+                  ${records.map((r) => maskAddress(r.toAddr))}::text[])
+           WITH ORDINALITY AS w(id, sent_at, contact, ord) ON w.id = s.id
+      LEFT JOIN enrollments e ON e.id = s."enrollmentId"
+    ),
+    ${outboxTail(records[0]?.sentAt ?? new Date())}`;
   return records.map(() => undefined);
 }
 

@@ -11,6 +11,8 @@ import { createOutbound, enqueueSends, type QueuedSend } from './outbound.ts';
 import { signToken } from '../security/tokens.ts';
 import { isSuppressed } from './erase.ts';
 import { metrics } from '../metrics.ts';
+import { emitEvent } from '../webhooks/events.ts';
+import { subscriberEvent } from '../webhooks/payloads.ts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -22,7 +24,10 @@ export class EnrollError extends Error {
       | 'invalid_timezone'
       | 'missing_contact'
       | 'suppressed'
-      | 'capped',
+      | 'capped'
+      | 'unknown_program'
+      | 'unknown_locale'
+      | 'already_enrolled',
     message: string,
   ) {
     super(message);
@@ -35,7 +40,11 @@ export interface EnrollInput {
   email?: string;
   timezone?: string;
   firstName?: string;
+  /** The person's language (a locale folder of the program, e.g. "es"); a new person only gets
+   * the program's default language without it. Someone already known keeps theirs unless given. */
   locale?: string;
+  /** A live program's key; default: PROGRAM. */
+  program?: string;
   /** Confirmed consent (YES, the confirm link, or an operator's --confirm). */
   confirm: boolean;
   evidence: Evidence;
@@ -58,10 +67,25 @@ export function normalizeEmail(raw: string): string | null {
   return e.length <= 254 && EMAIL_RE.test(e) ? e : null;
 }
 
-type EnrollDeps = Pick<Deps, 'db' | 'queues' | 'clock' | 'config' | 'program' | 'log'>;
+type EnrollDeps = Pick<Deps, 'db' | 'queues' | 'clock' | 'config' | 'programs' | 'log'>;
 
 export async function enroll(deps: EnrollDeps, input: EnrollInput): Promise<EnrollResult> {
   const { config } = deps;
+  const program =
+    input.program === undefined ? deps.programs.default : deps.programs.get(input.program);
+  if (!program)
+    throw new EnrollError(
+      'unknown_program',
+      `"${input.program}" is not a live program (have: ${deps.programs
+        .all()
+        .map((p) => p.key)
+        .join(', ')})`,
+    );
+  if (input.locale !== undefined && !program.locales[input.locale])
+    throw new EnrollError(
+      'unknown_locale',
+      `program "${program.key}" has no language "${input.locale}" (have: ${Object.keys(program.locales).join(', ')})`,
+    );
   let phone: string | undefined;
   let country: string | undefined;
   let zone = input.timezone;
@@ -119,28 +143,54 @@ export async function enroll(deps: EnrollDeps, input: EnrollInput): Promise<Enro
           email,
           firstName: input.firstName?.trim() || null,
           timezone: zone ?? config.defaultTimezone,
-          locale: input.locale ?? 'en',
+          locale: input.locale ?? program.defaultLocale,
           country: country ?? config.defaultCountry,
           status: 'pending',
           createdAt: now,
         },
       }));
     if (!existing) await recordConsent(tx, subscriber.id, channel, 'opt_in', input.evidence, now);
+    // One person is in a program once: on one channel, never on two.
+    const elsewhere = await tx.enrollment.findFirst({
+      where: { subscriberId: subscriber.id, program: program.key, channel: { not: channel } },
+      select: { channel: true },
+    });
+    if (elsewhere)
+      throw new EnrollError(
+        'already_enrolled',
+        `Already in program "${program.key}" by ${elsewhere.channel}: a person is in a program once`,
+      );
+    if (existing && input.locale !== undefined && existing.locale !== input.locale)
+      await tx.subscriber.update({ where: { id: existing.id }, data: { locale: input.locale } });
     const enrollment = await tx.enrollment.upsert({
       where: {
         subscriberId_program_channel: {
           subscriberId: subscriber.id,
-          program: deps.program.key,
+          program: program.key,
           channel,
         },
       },
-      create: { subscriberId: subscriber.id, program: deps.program.key, channel, state: 'pending' },
+      create: { subscriberId: subscriber.id, program: program.key, channel, state: 'pending' },
       update: {},
     });
+    // Webhook event, in this transaction (src/webhooks/events.ts).
+    if (!existing)
+      await emitEvent(tx, subscriberEvent('subscriber.enrolled', subscriber, enrollment, now));
     const sends: QueuedSend[] = [];
     if (input.confirm)
-      sends.push(...(await startEnrollment(tx, deps, subscriber.id, input.evidence, now, channel)));
-    else if (subscriber.status === 'pending') {
+      sends.push(
+        ...(await startEnrollment(
+          tx,
+          deps,
+          subscriber.id,
+          input.evidence,
+          now,
+          channel,
+          program.key,
+        )),
+      );
+    // A new person, or someone already with us joining another program: asked to confirm.
+    else if (subscriber.status === 'pending' || enrollment.state === 'pending') {
       const ask = await requestConfirmation(tx, deps, subscriber.id, enrollment.id, channel, now);
       if (ask) sends.push(ask);
     }
@@ -162,27 +212,43 @@ export async function enroll(deps: EnrollDeps, input: EnrollInput): Promise<Enro
 
 /**
  * Confirms consent and starts the program (idempotent: an active enrollment is left as it is).
- * Returns the sends to enqueue after the transaction commits.
+ * With `programKey`, that program's enrollment on the channel; without, every enrollment on the
+ * channel in a live program (a YES or a START after STOP answers for all the programs the person
+ * joined on this channel; running ones are left as they are). Returns the sends to enqueue after the transaction
+ * commits.
  */
 export async function startEnrollment(
   tx: Tx,
-  deps: Pick<Deps, 'config' | 'program'>,
+  deps: Pick<Deps, 'config' | 'programs'>,
   subscriberId: string,
   evidence: Evidence,
   now: Date,
   channel: Channel,
+  programKey?: string,
 ): Promise<QueuedSend[]> {
   const sub = await tx.subscriber.findUniqueOrThrow({
     where: { id: subscriberId },
-    include: { enrollments: true },
+    include: { enrollments: { orderBy: { createdAt: 'asc' } } },
   });
-  const enrollment = sub.enrollments.find(
-    (e) => e.program === deps.program.key && e.channel === channel,
+  // Someone already active confirms only what is waiting (a program they joined since).
+  const waiting = (e: { state: string }) => sub.status !== 'active' || e.state === 'pending';
+  const enrollments = sub.enrollments.filter(
+    (e) =>
+      e.channel === channel &&
+      deps.programs.get(e.program) !== undefined &&
+      (programKey === undefined ? waiting(e) : e.program === programKey),
   );
-  if (!enrollment) return [];
+  if (enrollments.length === 0) return [];
   const wasStopped = sub.status === 'stopped';
   if (sub.status !== 'active') {
     await tx.subscriber.update({ where: { id: subscriberId }, data: { status: 'active' } });
+    // Webhook event, in this transaction (src/webhooks/events.ts).
+    await emitEvent(
+      tx,
+      subscriberEvent('subscriber.confirmed', sub, enrollments[0], now, {
+        resubscribed: wasStopped,
+      }),
+    );
     await recordConsent(
       tx,
       subscriberId,
@@ -192,14 +258,33 @@ export async function startEnrollment(
       now,
     );
   }
+  const sends: QueuedSend[] = [];
+  for (const enrollment of enrollments) {
+    const send = await startOne(tx, deps, sub, enrollment, wasStopped, now, channel);
+    if (send) sends.push(send);
+  }
+  return sends;
+}
+
+async function startOne(
+  tx: Tx,
+  deps: Pick<Deps, 'config' | 'programs'>,
+  sub: { id: string; timezone: string; preferredHour: number | null },
+  enrollment: { id: string; program: string; state: string; nextStep: string | null },
+  wasStopped: boolean,
+  now: Date,
+  channel: Channel,
+): Promise<QueuedSend | null> {
+  const subscriberId = sub.id;
   if (
     enrollment.state === 'active' ||
     enrollment.state === 'safety_hold' ||
     enrollment.state === 'paused'
   )
-    return [];
+    return null;
   const restart = enrollment.state === 'stopped' && enrollment.nextStep !== null;
-  const plan = restart ? null : firstRun(deps.program, now, sub, deps.config.quietHours);
+  const program = deps.programs.of(enrollment.program);
+  const plan = restart ? null : firstRun(program, now, sub, deps.config.quietHours);
   await tx.enrollment.update({
     where: { id: enrollment.id },
     data: plan
@@ -227,7 +312,7 @@ export async function startEnrollment(
     },
     now,
   );
-  return welcome ? [welcome] : [];
+  return welcome;
 }
 
 /** Asks a pending person to confirm: the SMS opt-in text (reply YES) or the confirmation email. */

@@ -183,6 +183,9 @@ export async function eraseContact(
         where: { id: { in: messages.map((m) => m.id) } },
       });
       const outbox = await tx.outboxItem.deleteMany({ where: { to: { in: contacts } } });
+      // Webhook events about them (ids and masked contacts), with their deliveries not yet sent:
+      // nothing more is told about an erased person (src/webhooks/).
+      await tx.webhookEvent.deleteMany({ where: { subscriberId: { in: ids } } });
       await tx.subscriber.deleteMany({ where: { id: { in: ids } } }); // cascades to the rest
       for (const c of contacts)
         await tx.suppression.upsert({

@@ -2,6 +2,7 @@
 // local phone. Recording is quick (the webhook answers at once); reading and acting on the text
 // happen on the `inbound` queue, which never waits behind nudges.
 import type { Channel } from '../db/client.ts';
+import type { ProgramRegistry } from '../content/programs.ts';
 import type { Deps } from '../deps.ts';
 import { INBOUND_JOB_OPTIONS, inboundJobId } from '../queues.ts';
 import { decryptText, encryptText } from '../security/crypto.ts';
@@ -101,6 +102,7 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
     readReply(text, {
       channel: m.channel,
       keywords: deps.content.keywords,
+      programWords: deps.programs.words(),
       safety: deps.safety,
       explain: true,
     }),
@@ -113,23 +115,35 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
   const sub = m.subscriberId
     ? await db.subscriber.findUnique({
         where: { id: m.subscriberId },
-        include: { enrollments: { where: { program: deps.program.key, channel: m.channel } } },
+        include: { enrollments: { orderBy: { createdAt: 'desc' } } },
       })
     : null;
-  const enrollment = sub?.enrollments[0] ?? null;
-  const [checkin, recentSafety, recentSystem, lowStepSent, recentAsks] = await Promise.all([
-    enrollment
-      ? db.checkin.findFirst({
-          where: {
-            enrollmentId: enrollment.id,
-            answeredAt: null,
-            openedAt: { lte: now },
-            closesAt: { gt: now },
-          },
-          orderBy: { openedAt: 'desc' },
-          select: { id: true },
-        })
-      : null,
+  // The program a JOIN (or a stranger's START) is for: its own keyword's, else the default one.
+  const joinProgram =
+    reading.intent === 'join' || reading.intent === 'start'
+      ? (deps.programs.get(reading.program ?? '') ?? deps.programs.default)
+      : null;
+  const openCheckins = sub
+    ? await db.checkin.findMany({
+        where: {
+          enrollmentId: { in: sub.enrollments.map((e) => e.id) },
+          answeredAt: null,
+          openedAt: { lte: now },
+          closesAt: { gt: now },
+        },
+        orderBy: { openedAt: 'desc' },
+        select: { id: true, enrollmentId: true },
+      })
+    : [];
+  const enrollment = sub
+    ? replyEnrollment(deps.programs, sub.enrollments, m.channel, {
+        joinProgram: reading.intent === 'join' ? joinProgram?.key : undefined,
+        openCheckin: openCheckins[0]?.enrollmentId,
+      })
+    : null;
+  const program = deps.programs.of(enrollment?.program ?? joinProgram?.key);
+  const checkin = openCheckins.find((c) => c.enrollmentId === enrollment?.id) ?? null;
+  const [recentSafety, recentSystem, lowStepSent, recentAsks] = await Promise.all([
     sub
       ? db.message.findMany({
           where: {
@@ -150,9 +164,9 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
       },
       select: { template: true, createdAt: true },
     }),
-    enrollment && deps.program.lowRatingStep
+    enrollment && program.lowRatingStep
       ? db.message.count({
-          where: { enrollmentId: enrollment.id, step: deps.program.lowRatingStep },
+          where: { enrollmentId: enrollment.id, step: program.lowRatingStep },
         })
       : 0,
     sub
@@ -175,7 +189,18 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
           lowRatingStepSent: lowStepSent > 0 || enrollment.extraSteps.length > 0,
         }
       : null,
-    openCheckin: checkin,
+    openCheckin: checkin ? { id: checkin.id } : null,
+    joinsNewProgram:
+      reading.intent === 'join' &&
+      joinProgram !== null &&
+      sub !== null &&
+      !sub.enrollments.some((e) => e.program === joinProgram.key),
+    waitingEnrollment:
+      sub?.enrollments.some(
+        (e) => e.channel === m.channel && e.state === 'pending' && deps.programs.get(e.program),
+      ) ?? false,
+    locales: Object.keys(program.locales),
+    locale: sub?.locale ?? program.defaultLocale,
     safetySentRecently: recentSafety
       .map((r) => (r.template ?? '').replace('safety_', ''))
       .filter((c): c is SafetyCategory => c === 'abuse' || c === 'self_harm'),
@@ -192,6 +217,7 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
     message: m,
     subscriber: sub,
     enrollment,
+    program,
     reading,
     actions,
     now,
@@ -203,6 +229,32 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
     (ctx.helpSentLastHour! >= HELP_LIMITS.perHour || ctx.helpSentLastDay! >= HELP_LIMITS.perDay);
   if (result && helpLimited) metrics.inc('steady_replies_limited_total', { template: 'help' });
   return result;
+}
+
+const STATE_ORDER = ['active', 'safety_hold', 'paused', 'pending', 'completed', 'stopped'];
+
+/**
+ * Which of a person's enrollments a reply is about. A JOIN: the enrollment in the program it
+ * names (none yet: null). Otherwise the one with an open check-in (a rating answers it), else the
+ * one running (active, held, paused), else the newest; only enrollments on the reply's channel.
+ * `enrollments` come newest first.
+ */
+export function replyEnrollment<
+  E extends { id: string; program: string; channel: string; state: string },
+>(
+  programs: ProgramRegistry,
+  enrollments: readonly E[],
+  channel: string,
+  opts: { joinProgram?: string; openCheckin?: string },
+): E | null {
+  const mine = enrollments.filter((e) => e.channel === channel);
+  if (opts.joinProgram !== undefined)
+    return mine.find((e) => e.program === opts.joinProgram) ?? null;
+  const withCheckin = mine.find((e) => e.id === opts.openCheckin);
+  if (withCheckin) return withCheckin;
+  const rank = (e: E) =>
+    (programs.get(e.program) ? 0 : STATE_ORDER.length) + STATE_ORDER.indexOf(e.state);
+  return [...mine].sort((a, b) => rank(a) - rank(b))[0] ?? null;
 }
 
 /** HELP answers in the last hour and day, for decide's per-number limit (HELP_LIMITS). */

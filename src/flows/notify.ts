@@ -89,3 +89,34 @@ export async function notifyOperatorsOfSignInPressure(
     },
   });
 }
+
+/** An event webhook endpoint that failed for a day without one success was disabled: its events
+ * wait in the outbox until an operator enables it again (console, Webhooks). */
+export interface WebhookDisabledAlert {
+  endpointId: string;
+  /** The endpoint's host only: a path or query may carry the receiver's token. */
+  host: string;
+  failingSince: Date;
+  at: Date;
+}
+
+export async function notifyOperatorsOfDisabledWebhook(
+  deps: Pick<Deps, 'config' | 'email'>,
+  alert: WebhookDisabledAlert,
+): Promise<void> {
+  const page = `${deps.config.publicUrl}/admin/webhooks`;
+  const summary = `The event webhook endpoint at ${alert.host} (${alert.endpointId}) has failed every delivery since ${alert.failingSince.toISOString()} and was disabled at ${alert.at.toISOString()}. Its events are kept and go out once it is enabled again. Webhooks: ${page}`;
+  await sendAlert(deps, {
+    messageId: `alert-webhook-${alert.endpointId}-${alert.at.getTime()}`,
+    subject: 'Steady: a webhook endpoint was disabled',
+    summary,
+    webhook: {
+      type: 'webhook_disabled',
+      endpointId: alert.endpointId,
+      host: alert.host,
+      failingSince: alert.failingSince.toISOString(),
+      at: alert.at.toISOString(),
+      page,
+    },
+  });
+}

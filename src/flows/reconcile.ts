@@ -7,7 +7,7 @@ import { SendError } from '../channels/port.ts';
 import type { Deps } from '../deps.ts';
 import { logThrottled } from '../error-report.ts';
 import { metrics } from '../metrics.ts';
-import { composeSms, MissingContentError } from './compose.ts';
+import { composeSms, MissingContentError, programOfMessage } from './compose.ts';
 import { checkinWindow } from './deliver.ts';
 import { RETRY_FROM } from '../core/message-status.ts';
 
@@ -17,14 +17,14 @@ export type Reconciled = 'sent' | 'requeued' | 'unanswered' | 'skipped';
 const CLOCK_SLACK_MS = 60_000;
 
 export async function reconcileSending(
-  deps: Pick<Deps, 'db' | 'sms' | 'config' | 'content' | 'program' | 'clock' | 'log'>,
+  deps: Pick<Deps, 'db' | 'sms' | 'config' | 'content' | 'programs' | 'clock' | 'log'>,
   messageId: string,
 ): Promise<Reconciled> {
   const { db } = deps;
   if (!deps.sms.recentTo) return 'unanswered';
   const m = await db.message.findUnique({
     where: { id: messageId },
-    include: { subscriber: true },
+    include: { subscriber: true, enrollment: { select: { program: true } } },
   });
   if (!m || m.status !== 'sending' || m.direction !== 'out' || m.channel !== 'sms')
     return 'skipped';
@@ -32,15 +32,17 @@ export async function reconcileSending(
   if (!phone) return 'unanswered';
   let body: string;
   try {
+    const program = programOfMessage(deps.programs, m);
     const sub = m.subscriber ?? {
       id: 'stranger',
       phone,
       email: null,
       firstName: null,
-      locale: 'en',
+      // An answer to a stranger carries the locale of their keyword in its vars (compose.ts).
+      locale: program.defaultLocale,
       country: null,
     };
-    body = composeSms(deps.config, deps.content, deps.program, {
+    body = composeSms(deps.config, deps.content, program, {
       message: m,
       subscriber: sub,
     }).body;
@@ -86,7 +88,7 @@ export async function reconcileSending(
       },
     });
     if (done.count && m.kind === 'checkin' && m.enrollmentId && m.step) {
-      const w = checkinWindow(deps, m.step, sentAt);
+      const w = checkinWindow(deps, programOfMessage(deps.programs, m), m.step, sentAt);
       await db.checkin.createMany({
         data: [{ enrollmentId: m.enrollmentId, messageId: m.id, step: m.step, ...w }],
         skipDuplicates: true,

@@ -14,7 +14,7 @@ import { resumeEnrollment } from './apply-actions.ts';
 import { reconcileSending } from './reconcile.ts';
 import { RETRY_FROM } from '../core/message-status.ts';
 
-type SweepDeps = Pick<Deps, 'db' | 'queues' | 'clock' | 'config' | 'log' | 'program'>;
+type SweepDeps = Pick<Deps, 'db' | 'queues' | 'clock' | 'config' | 'log' | 'programs'>;
 
 /**
  * Limits a sweep to one program and/or one subscriber. The cron jobs pass none (every enrollment
@@ -32,9 +32,12 @@ const inScope = (scope: SweepScope) => ({
   subscriberId: scope.subscriberId,
 });
 
-/** Each deployment (and each test) sweeps its own program's messages, plus answers to strangers. */
-const ownMessages = (deps: Pick<Deps, 'program'>) => ({
-  OR: [{ enrollmentId: null }, { enrollment: { program: deps.program.key } }],
+/** Each deployment (and each test) sweeps its own programs' messages, plus answers to strangers. */
+const ownMessages = (deps: Pick<Deps, 'programs'>) => ({
+  OR: [
+    { enrollmentId: null },
+    { enrollment: { program: { in: deps.programs.all().map((p) => p.key) } } },
+  ],
 });
 
 // Staleness compares `updatedAt`, which Prisma writes from the system clock, so it is measured on

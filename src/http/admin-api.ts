@@ -13,6 +13,7 @@ import type { Deps } from '../deps.ts';
 import type { SubscriberStatus } from '../generated/prisma/enums.ts';
 import { normalizeEmail } from '../flows/enroll.ts';
 import { operatorAction, OperatorActionError, type OperatorActionName } from '../flows/operator.ts';
+import { OperatorMessageError, sendOperatorMessage } from '../flows/operator-message.ts';
 import {
   listOptOutQueries,
   OptOutQueryError,
@@ -21,8 +22,12 @@ import {
 import { safeEqual } from '../security/crypto.ts';
 import { API, openApiDocument, routeOptions, within, type SubscriberView } from './api-schemas.ts';
 import { countGuess } from './admin/guess-limit.ts';
+import { programFigures } from './admin/stats.ts';
+import { exportFiltersOf, sendCheckinExport } from './admin/checkin-export.ts';
 import { API_ACTOR, auditContactRead } from './admin/read-audit.ts';
 import { clientId } from './rate-limit.ts';
+import { webhookApiRoutes } from './admin-webhooks-api.ts';
+import { experimentApiRoutes } from './admin-experiments-api.ts';
 
 export function bearerOk(deps: Pick<Deps, 'config'>, header: string | undefined): boolean {
   const m = /^Bearer (.+)$/.exec(header ?? '');
@@ -175,6 +180,37 @@ export async function adminApi(app: FastifyInstance, deps: Deps): Promise<void> 
     }
   });
 
+  // An operator's one-off message (flows/operator-message.ts); refusals are its own codes.
+  api.post(...route(API.sendMessage), async (req, reply) => {
+    const { channel, text, template, idempotencyKey } = req.body;
+    try {
+      const r = await sendOperatorMessage(deps, req.params.id, {
+        channel,
+        text,
+        actor: API_ACTOR,
+        startedFrom: template,
+        idempotencyKey,
+      });
+      return reply.code(202).send({
+        ok: true as const,
+        messageId: r.messageId,
+        created: r.created,
+        timing: r.timing.kind,
+        heldUntil: r.timing.kind === 'held' ? r.timing.until : null,
+        segments: r.segments,
+      });
+    } catch (err) {
+      if (err instanceof OperatorMessageError)
+        return reply.code(err.status).send({ error: err.code, message: err.message });
+      throw err;
+    }
+  });
+
+  // Figures per live program (admin/stats.ts), each named by its program: counts only.
+  api.get(...route(API.programStats), async () => ({
+    programs: await programFigures(deps, new Date(), deps.clock.now()),
+  }));
+
   // Replies that may have asked to stop (flows/optout-queries.ts): ids, ages and deadlines only.
   api.get(...route(API.listOptOutQueries), async (req) => {
     const open = req.query.status !== 'settled';
@@ -200,6 +236,20 @@ export async function adminApi(app: FastifyInstance, deps: Deps): Promise<void> 
       throw err;
     }
   });
+
+  // Check-in results (flows/checkin-export.ts): pseudonymous rows, streamed, audited.
+  api.get(...route(API.exportCheckins), async (req, reply) => {
+    const asked = await exportFiltersOf(deps, req.query);
+    if (!asked.ok)
+      return reply.code(400).send({ error: asked.error.code, message: asked.error.message });
+    return sendCheckinExport(deps, req, reply, API_ACTOR, asked.filters);
+  });
+
+  // Event webhooks: endpoints, secrets, deliveries (admin-webhooks-api.ts).
+  await webhookApiRoutes(app, deps);
+
+  // Experiments: outcomes per variant, and ending one (admin-experiments-api.ts).
+  await experimentApiRoutes(app, deps);
 
   api.get(...route(API.openApi), async () => openApiDocument());
 }

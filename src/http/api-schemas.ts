@@ -28,7 +28,9 @@ import {
   SafetyCategory,
   SubscriberStatus,
 } from '../generated/prisma/enums.ts';
+import { EXPORT_FORMATS } from '../core/export-format.ts';
 import { ROOT } from '../paths.ts';
+import { EVENT_TYPES } from '../webhooks/events.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -117,6 +119,31 @@ export const SubscriberView = z
   })
   .meta({ title: 'Subscriber' });
 
+const count = () => z.number().int().min(0);
+
+export const ProgramFiguresView = z
+  .object({
+    program: z.string().describe('The program key (its folder in messages/).'),
+    name: z.string().describe('Its neutral name, as subscribers see it.'),
+    enrollments: z
+      .object({
+        pending: count(),
+        active: count(),
+        paused: count(),
+        safety_hold: count(),
+        completed: count(),
+        stopped: count(),
+      })
+      .describe('Enrollments by state.'),
+    sent: count().describe('Program messages (steps) sent in the last 90 days.'),
+    delivered: count(),
+    failed: count(),
+    checkinsAsked: count().describe('Check-ins closed or answered.'),
+    checkinsAnswered: count(),
+    meanRating: z.number().nullable().describe('Mean check-in rating, 1 to 5; null: none yet.'),
+  })
+  .meta({ title: 'ProgramFigures' });
+
 export const OptOutQueryView = z.object({
   id: uuid('The opt-out question id.'),
   subscriberId: uuid('Whose reply it was.'),
@@ -134,6 +161,48 @@ export const OptOutQueryView = z.object({
 });
 
 export const OPERATOR_ACTIONS = ['pause', 'resume', 'stop', 'clear-hold'] as const;
+
+export const OperatorMessageBody = z
+  .object({
+    channel: z.enum(['sms', 'email']).describe('One of the person’s enrolled channels.'),
+    text: z
+      .string()
+      .max(20_000)
+      .describe(
+        'The message as written. Control characters are removed and surrounding blank lines ' +
+          'trimmed; SMS at most 3 segments, email at most 4000 characters; the first line ' +
+          '(shown on a lock screen) may not hold a word like abuse, danger or partner.',
+      ),
+    template: z
+      .string()
+      .max(60)
+      .optional()
+      .describe('The starting text it was written from (operator.yaml key), for the audit event.'),
+    idempotencyKey: z
+      .string()
+      .optional()
+      .describe(
+        '8-64 letters, digits, - or _: the same key for the same person sends once (a retry ' +
+          'answers created: false with the first message’s id).',
+      ),
+  })
+  .meta({ title: 'OperatorMessage' });
+
+export const OperatorMessageAccepted = z
+  .object({
+    ok: z.literal(true),
+    messageId: uuid('The outbound message (kind system, template operator).'),
+    created: z.boolean().describe('False when the idempotency key had already sent it.'),
+    timing: z
+      .enum(['now', 'answering', 'held'])
+      .describe(
+        'now: outside the person’s quiet hours; answering: in them, but it answers their own ' +
+          'message of the last hour; held: it waits until their quiet hours end.',
+      ),
+    heldUntil: time().nullable().describe('When a held message goes out.'),
+    segments: z.number().int().nullable().describe('SMS segments; null for email.'),
+  })
+  .meta({ title: 'OperatorMessageAccepted' });
 export const OPTOUT_RESOLUTIONS = ['opted_out', 'kept'] as const;
 
 /** Answers every admin API route can give besides its own. */
@@ -165,14 +234,24 @@ export const SignupBody = z
       .string()
       .optional()
       .describe('IANA zone such as America/Chicago; empty or absent: DEFAULT_TIMEZONE.'),
+    program: z
+      .string()
+      .optional()
+      .describe('A live program (PROGRAMS), e.g. calm; empty or absent: the default program.'),
+    language: z
+      .string()
+      .optional()
+      .describe("A language of that program, e.g. es; empty or absent: the program's default."),
   })
   .meta({ title: 'Signup' });
 
 export const SignupRefusal = ApiError.extend({
   field: z
-    .enum(['email', 'firstName', 'timezone'])
+    .enum(['email', 'firstName', 'timezone', 'program', 'language'])
     .optional()
-    .describe('The field to correct (invalid_email, invalid_firstName, invalid_timezone).'),
+    .describe(
+      'The field to correct (invalid_email, invalid_firstName, invalid_timezone, invalid_program, invalid_language).',
+    ),
 });
 
 export const RateLimited = ApiError.extend({
@@ -274,7 +353,7 @@ interface Refusal {
 type Part = 'params' | 'querystring' | 'body';
 
 export interface RouteContract {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** As registered with Fastify, prefix included (`:id` for a path parameter). */
   url: string;
   operationId: string;
@@ -364,6 +443,51 @@ const adminRoutes = {
       409: json('Not possible in the enrollment’s state (not_active, not_paused).', ApiError),
     },
   },
+  sendMessage: {
+    method: 'POST',
+    url: '/admin/api/subscribers/:id/messages',
+    operationId: 'sendOperatorMessage',
+    summary: 'Send one SMS or email an operator wrote',
+    description:
+      'Queued on the priority lane through the same consent checks as every send (never to a ' +
+      'stopped, unconfirmed or erased person; re-checked right before the provider call). In ' +
+      'the person’s quiet hours it waits until they end, unless it answers their own message of ' +
+      'the last hour. Recorded as an outbound message (kind system, template operator) and an ' +
+      'audit event message.send (actor api-token; never the text).',
+    tag: 'admin',
+    security: 'adminToken',
+    params: z.object({ id: uuid('The subscriber id.') }),
+    body: {
+      required: true,
+      checkedBy: 'fastify',
+      content: { 'application/json': OperatorMessageBody },
+    },
+    refuse: {
+      body: {
+        status: 400,
+        error: 'bad_message',
+        message: 'Send {"channel": "sms" or "email", "text": "..."}',
+      },
+    },
+    responses: {
+      202: json(
+        'Queued (or, with a known idempotency key, already queued).',
+        OperatorMessageAccepted,
+      ),
+      ...ADMIN_COMMON,
+      400: json(
+        'empty_text, too_long, lock_screen_word, bad_idempotency_key, bad_message; or ' +
+          'invalid_characters, invalid_request.',
+        ApiError,
+      ),
+      404: json('No subscriber with that id (not_found).', ApiError),
+      409: json(
+        'The person may not be written to: stopped, not_confirmed, no_channel, ' +
+          'channel_not_enrolled.',
+        ApiError,
+      ),
+    },
+  },
   listOptOutQueries: {
     method: 'GET',
     url: '/admin/api/optout-queries',
@@ -416,6 +540,67 @@ const adminRoutes = {
       400: json('bad_resolution; or invalid_characters, invalid_request.', ApiError),
       404: json('No opt-out question with that id (not_found).', ApiError),
       409: json('Already settled (already_resolved).', ApiError),
+    },
+  },
+  exportCheckins: {
+    method: 'GET',
+    url: '/admin/api/export/checkins',
+    operationId: 'exportCheckins',
+    summary: 'Check-in results: one row per check-in sent, pseudonymous',
+    description:
+      'Columns: subscriber (a keyed hash of the subscriber id, for exports only; never a ' +
+      'contact), program, locale, variant, week, step, sent_at, answered_at (ISO 8601, UTC), ' +
+      'rating (empty or null when none), answered, opted_out_48h (an opt-out on the ' +
+      'enrollment’s channel within 48 hours after the check-in was sent). CSV (RFC 4180, a ' +
+      'header row) or JSON Lines with the same keys, oldest check-in first, streamed as an ' +
+      'attachment. No reply text. Leaves an audit event (filters and row count).',
+    tag: 'admin',
+    security: 'adminToken',
+    querystring: z.object({
+      format: z.enum(EXPORT_FORMATS).describe('csv or jsonl.'),
+      program: z
+        .string()
+        .optional()
+        .describe('Only this program (the enrollment’s program key); empty: every program.'),
+      since: z
+        .string()
+        .optional()
+        .describe(
+          'Only check-ins sent at or after: YYYY-MM-DD (UTC midnight) or an ISO 8601 time ' +
+            'with a zone; empty: all.',
+        ),
+    }),
+    responses: {
+      200: {
+        description: 'The rows, streamed.',
+        headers: { 'Content-Disposition': 'attachment; filename="steady-checkins....csv"' },
+        content: {
+          'text/csv': z.string().describe('A header row, then one row per check-in (CRLF).'),
+          'application/x-ndjson': z.string().describe('One JSON object per line.'),
+        },
+      },
+      ...ADMIN_COMMON,
+      400: json(
+        'invalid_since, unknown_program (the message lists the known ones); invalid_request ' +
+          '(format missing or not csv or jsonl), invalid_characters.',
+        ApiError,
+      ),
+    },
+  },
+  programStats: {
+    method: 'GET',
+    url: '/admin/api/stats',
+    operationId: 'programStats',
+    summary: 'Figures per live program',
+    description:
+      'One entry per live program (PROGRAMS), the default program first, each named by its key ' +
+      'and name: enrollments by state, program messages of the last 90 days, check-ins closed ' +
+      'or answered. Counts only: no contact, no reply text.',
+    tag: 'admin',
+    security: 'adminToken',
+    responses: {
+      200: json('Every live program.', z.object({ programs: z.array(ProgramFiguresView) })),
+      ...ADMIN_COMMON,
     },
   },
   openApi: {
@@ -549,7 +734,369 @@ const webhookRoutes = {
   },
 } as const satisfies Record<string, RouteContract>;
 
-export const API = { ...adminRoutes, ...signupRoutes, ...webhookRoutes };
+// ---------------------------------------------------------------------------------------------
+// Outbound event webhooks (src/webhooks/): endpoints, secrets, the delivery log
+
+export const WebhookEndpointBody = z
+  .object({
+    url: z.string().describe('Where events are POSTed: https (in production) and public.'),
+    events: z
+      .array(z.string())
+      .optional()
+      .describe(`Event types to receive; absent: all of them (${EVENT_TYPES.join(', ')}).`),
+    includeContacts: z
+      .boolean()
+      .optional()
+      .describe('Full phone numbers and addresses in payloads (default false: masked).'),
+  })
+  .meta({ title: 'WebhookEndpointNew' });
+
+export const WebhookEndpointChange = z
+  .object({
+    enabled: z.boolean().optional().describe('true enables it again (after an automatic disable).'),
+    includeContacts: z.boolean().optional(),
+    events: z.array(z.string()).optional(),
+  })
+  .meta({ title: 'WebhookEndpointChange' });
+
+export const WebhookRotateBody = z
+  .object({
+    overlapSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86400)
+      .optional()
+      .describe('How long the older secrets keep signing (default 86400; 0: stop now).'),
+  })
+  .meta({ title: 'WebhookRotate' });
+
+export const WebhookEndpointView = z
+  .object({
+    id: uuid('The endpoint id.'),
+    url: z.string(),
+    events: z.array(z.string()),
+    enabled: z.boolean(),
+    includeContacts: z.boolean(),
+    failingSince: time().nullable().describe('Failing without a success since then.'),
+    disabledAt: time().nullable(),
+    disabledReason: z.string().nullable(),
+    createdAt: time(),
+    secrets: z
+      .array(
+        z.object({ id: uuid('The secret id.'), createdAt: time(), expiresAt: time().nullable() }),
+      )
+      .describe('Ids and lifetimes only: a secret is shown once, when it is made.'),
+  })
+  .meta({ title: 'WebhookEndpoint' });
+
+export const WebhookDeliveryView = z
+  .object({
+    id: uuid('The delivery id.'),
+    eventId: z.string().describe('The webhook-id header: the same for every attempt and replay.'),
+    type: z.string(),
+    endpointId: uuid('The endpoint id.'),
+    status: z.enum(['pending', 'queued', 'delivered', 'dead']),
+    attempts: z.number().int(),
+    responseCode: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+    replayOf: z.string().nullable(),
+    createdAt: time(),
+    lastAttemptAt: time().nullable(),
+    finishedAt: time().nullable(),
+  })
+  .meta({ title: 'WebhookDelivery' });
+
+const endpointId = z.object({ id: uuid('The endpoint id.') });
+
+const eventWebhookRoutes = {
+  createWebhook: {
+    method: 'POST',
+    url: '/admin/api/webhooks',
+    operationId: 'createWebhook',
+    summary: 'Register an event webhook endpoint',
+    description:
+      'Answers the endpoint id and its signing secret (whsec_...), shown this once. The URL must ' +
+      'be https in production and resolve to public addresses only. Audited.',
+    tag: 'admin',
+    security: 'adminToken',
+    body: {
+      required: true,
+      checkedBy: 'fastify',
+      content: { 'application/json': WebhookEndpointBody },
+    },
+    responses: {
+      201: json(
+        'Registered.',
+        z.object({
+          id: uuid('The endpoint id.'),
+          secret: z.string().describe('whsec_...: shown once.'),
+        }),
+      ),
+      ...ADMIN_COMMON,
+      400: json(
+        'invalid_url, unknown_event, invalid_events; or invalid_characters, invalid_request.',
+        ApiError,
+      ),
+    },
+  },
+  listWebhooks: {
+    method: 'GET',
+    url: '/admin/api/webhooks',
+    operationId: 'listWebhooks',
+    summary: 'Event webhook endpoints (never their secrets)',
+    tag: 'admin',
+    security: 'adminToken',
+    responses: {
+      200: json('Oldest first.', z.object({ endpoints: z.array(WebhookEndpointView) })),
+      ...ADMIN_COMMON,
+    },
+  },
+  updateWebhook: {
+    method: 'POST',
+    url: '/admin/api/webhooks/:id',
+    operationId: 'updateWebhook',
+    summary: 'Enable, disable or change an endpoint',
+    description: 'Audited. Enabling one clears its failure record; its waiting events go out.',
+    tag: 'admin',
+    security: 'adminToken',
+    params: endpointId,
+    body: {
+      required: true,
+      checkedBy: 'fastify',
+      content: { 'application/json': WebhookEndpointChange },
+    },
+    responses: {
+      200: json('Changed.', Ok),
+      ...ADMIN_COMMON,
+      400: json('unknown_event, invalid_events; or invalid_characters, invalid_request.', ApiError),
+      404: json('No endpoint with that id (not_found).', ApiError),
+    },
+  },
+  deleteWebhook: {
+    method: 'DELETE',
+    url: '/admin/api/webhooks/:id',
+    operationId: 'deleteWebhook',
+    summary: 'Delete an endpoint, its secrets and its delivery log',
+    tag: 'admin',
+    security: 'adminToken',
+    params: endpointId,
+    responses: {
+      200: json('Deleted.', Ok),
+      ...ADMIN_COMMON,
+      404: json('No endpoint with that id (not_found).', ApiError),
+    },
+  },
+  rotateWebhookSecret: {
+    method: 'POST',
+    url: '/admin/api/webhooks/:id/secrets',
+    operationId: 'rotateWebhookSecret',
+    summary: 'Add a new signing secret (rotation)',
+    description:
+      'The new secret is answered once. Until the older ones expire (24 h by default) every ' +
+      'delivery carries one signature per secret. Audited.',
+    tag: 'admin',
+    security: 'adminToken',
+    params: endpointId,
+    body: {
+      required: false,
+      checkedBy: 'handler',
+      content: { 'application/json': WebhookRotateBody },
+    },
+    responses: {
+      201: json(
+        'Added.',
+        z.object({
+          id: uuid('The secret id.'),
+          secret: z.string().describe('whsec_...: shown once.'),
+          previousExpireAt: time().describe('When the older secrets stop signing.'),
+        }),
+      ),
+      ...ADMIN_COMMON,
+      404: json('No endpoint with that id (not_found).', ApiError),
+    },
+  },
+  listWebhookDeliveries: {
+    method: 'GET',
+    url: '/admin/api/webhooks/:id/deliveries',
+    operationId: 'listWebhookDeliveries',
+    summary: 'An endpoint’s recent deliveries (the log keeps 30 days)',
+    tag: 'admin',
+    security: 'adminToken',
+    params: endpointId,
+    responses: {
+      200: json(
+        'Newest first, at most 100.',
+        z.object({ deliveries: z.array(WebhookDeliveryView) }),
+      ),
+      ...ADMIN_COMMON,
+    },
+  },
+  replayWebhookDelivery: {
+    method: 'POST',
+    url: '/admin/api/webhooks/deliveries/:id/replay',
+    operationId: 'replayWebhookDelivery',
+    summary: 'Send a delivery’s event again',
+    description:
+      'A new delivery of the same event (same webhook-id), after the subscriber’s waiting ones. Audited.',
+    tag: 'admin',
+    security: 'adminToken',
+    params: z.object({ id: uuid('The delivery id.') }),
+    responses: {
+      201: json('Queued.', z.object({ id: uuid('The new delivery id.') })),
+      ...ADMIN_COMMON,
+      404: json('No delivery with that id (not_found).', ApiError),
+    },
+  },
+} as const satisfies Record<string, RouteContract>;
+
+// ---------------------------------------------------------------------------------------------
+// Experiments (src/flows/experiments.ts): outcomes per step and variant, and ending a variant
+
+const IntervalView = z
+  .object({ low: z.number(), high: z.number() })
+  .describe('A 95% interval.')
+  .meta({ title: 'Interval' });
+
+const RateOutcomeView = z
+  .object({
+    n: z.int().describe('Sends whose outcome is known.'),
+    count: z.int().describe('Of those, how many replied (reply rate) or opted out (opt-out).'),
+    rate: z.number().nullable(),
+    interval: IntervalView.nullable().describe('Wilson 95% interval.'),
+    pBest: z
+      .number()
+      .nullable()
+      .describe('P(this variant is best); null below minNPerVariant in any variant.'),
+  })
+  .meta({ title: 'RateOutcome' });
+
+const RatingOutcomeView = z
+  .object({
+    n: z.int().describe('Ratings (1-5) of the next check-in.'),
+    mean: z.number().nullable(),
+    sd: z.number().nullable(),
+    interval: IntervalView.nullable().describe('t 95% interval of the mean.'),
+    pBest: z.number().nullable(),
+  })
+  .meta({ title: 'RatingOutcome' });
+
+const OutcomeVerdictView = z
+  .object({
+    status: z.enum(['ok', 'not enough data']),
+    winner: z.string().nullable().describe('Named only when its P(best) > winnerProbability.'),
+  })
+  .meta({ title: 'OutcomeVerdict' });
+
+export const ExperimentsReportView = z
+  .object({
+    generatedAt: z.iso.datetime(),
+    minNPerVariant: z.int(),
+    winnerProbability: z.number(),
+    draws: z.int(),
+    optOutWindowHours: z.int(),
+    experiments: z.array(
+      z
+        .object({
+          program: z.string(),
+          step: z.string(),
+          variants: z.array(
+            z
+              .object({
+                name: z.string(),
+                weight: z.number().nullable(),
+                ended: z.object({ at: z.iso.datetime(), by: z.string() }).nullable(),
+                n: z.int().describe('Sends (sent, or possibly sent).'),
+                replyRate: RateOutcomeView,
+                rating: RatingOutcomeView,
+                optOut: RateOutcomeView,
+              })
+              .meta({ title: 'VariantReport' }),
+          ),
+          replyRate: OutcomeVerdictView,
+          rating: OutcomeVerdictView,
+          optOut: OutcomeVerdictView,
+        })
+        .meta({ title: 'StepReport' }),
+    ),
+  })
+  .meta({ title: 'ExperimentsReport' });
+
+export const EndVariantBody = z
+  .object({
+    program: z.string().min(1).max(100),
+    step: z.string().min(1).max(100),
+    variant: z.string().min(1).max(40),
+  })
+  .meta({ title: 'EndVariantBody' });
+
+const experimentRoutes = {
+  listExperiments: {
+    method: 'GET',
+    url: '/admin/api/experiments',
+    operationId: 'listExperiments',
+    summary: 'Experiments: each step’s variants and their outcomes',
+    description:
+      'Per step and variant: sends, reply rate to the next check-in, its mean rating and opt-outs ' +
+      'within 48 hours, with 95% intervals and the probability that each variant is best.',
+    tag: 'admin',
+    security: 'adminToken',
+    querystring: z.object({
+      program: z.string().optional().describe('One program’s experiments (default: all).'),
+    }),
+    responses: {
+      200: json('The report.', ExperimentsReportView),
+      ...ADMIN_COMMON,
+      404: json('No such program (not_found).', ApiError),
+    },
+  },
+  endExperimentVariant: {
+    method: 'POST',
+    url: '/admin/api/experiments/end',
+    operationId: 'endExperimentVariant',
+    summary: 'End a variant: its traffic goes to the step’s other variants',
+    description:
+      'New assignments skip it; messages already assigned keep it. Audited ' +
+      '(experiment.end_variant, actor api-token). A step keeps at least one variant running.',
+    tag: 'admin',
+    security: 'adminToken',
+    body: {
+      required: true,
+      checkedBy: 'fastify',
+      content: { 'application/json': EndVariantBody },
+    },
+    refuse: {
+      body: {
+        status: 400,
+        error: 'bad_variant',
+        message: 'Send {"program": "...", "step": "...", "variant": "..."}',
+      },
+    },
+    responses: {
+      200: json(
+        'Ended.',
+        z.object({
+          ok: z.literal(true),
+          program: z.string(),
+          step: z.string(),
+          variant: z.string(),
+          endedAt: z.iso.datetime(),
+        }),
+      ),
+      ...ADMIN_COMMON,
+      404: json('No such program, step or variant (unknown_program, unknown_variant).', ApiError),
+      409: json('Already ended (already_ended), or the last one running (last_variant).', ApiError),
+    },
+  },
+} as const satisfies Record<string, RouteContract>;
+
+export const API = {
+  ...adminRoutes,
+  ...eventWebhookRoutes,
+  ...experimentRoutes,
+  ...signupRoutes,
+  ...webhookRoutes,
+};
 export type ApiRouteName = keyof typeof API;
 
 // ---------------------------------------------------------------------------------------------

@@ -98,9 +98,9 @@ export async function devPhone(app: FastifyInstance, deps: Deps): Promise<void> 
 <p class="muted">Text Steady as a subscriber would. Messages go through the signed Twilio webhook; answers come from the <a href="/dev/outbox">outbox</a>. Try JOIN, then YES.</p></div>
 <form id="pick" class="pick" method="get" action="/dev/phone"><label for="number">Your phone number</label>
 <div class="row"><input id="number" name="number" type="tel" inputmode="tel" autocomplete="off" value="${esc(number)}"><button class="secondary">Use</button></div></form>
-<section class="phone" aria-label="Conversation with ${esc(deps.program.name)}">
-<header class="bar"><span class="who">${esc(deps.program.name)}</span><span class="num">${esc(deps.config.sms.from ?? '')}</span></header>
-<ol id="thread" class="thread" tabindex="0" aria-label="Conversation history" aria-live="polite" aria-relevant="additions" data-sender="${esc(deps.program.name)}"></ol>
+<section class="phone" aria-label="Conversation with ${esc(deps.programs.default.name)}">
+<header class="bar"><span class="who">${esc(deps.programs.default.name)}</span><span class="num">${esc(deps.config.sms.from ?? '')}</span></header>
+<ol id="thread" class="thread" tabindex="0" aria-label="Conversation history" aria-live="polite" aria-relevant="additions" data-sender="${esc(deps.programs.default.name)}"></ol>
 <form id="compose" class="compose"><label for="text" class="sr-only">Message</label>
 <textarea id="text" name="text" rows="1" maxlength="1600" placeholder="Text message" required></textarea><button id="send" aria-label="Send">Send</button></form>
 </section>

@@ -45,7 +45,14 @@ const COMMON_ZONES = [
 export interface SignupPageInput {
   program: Program;
   defaultZone: string;
-  values?: { email?: string; firstName?: string; timezone?: string };
+  values?: {
+    email?: string;
+    firstName?: string;
+    timezone?: string;
+    /** Carried as hidden fields (from `/?program=...&language=...`). */
+    program?: string;
+    language?: string;
+  };
   error?: { field: SignupField; message: string };
 }
 
@@ -74,6 +81,7 @@ export function signupPage(p: SignupPageInput): string {
 About ${perWeek} a week for ${weeks} weeks, each one small thing to notice or try.</p>
 ${e ? `<div class="card error-summary" id="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary-title error-summary-text"><strong id="error-summary-title">Please check the form:</strong> <a href="#${e.field}" id="error-summary-text">${esc(e.message)}</a></div>${ERROR_SUMMARY_SCRIPT}` : ''}
 <form method="post" action="/subscribe" accept-charset="utf-8" class="card">
+${v.program ? `<input type="hidden" name="program" value="${esc(v.program)}">` : ''}${v.language ? `<input type="hidden" name="language" value="${esc(v.language)}">` : ''}
 ${field('email', 'Email address', `<input id="email" name="email" type="email" inputmode="email" autocomplete="email" required maxlength="254" value="${esc(v.email)}" ${aria('email')}>`, 'We send the emails here. An address only you read is best.', e)}
 ${field('firstName', 'First name <span class="muted">(optional)</span>', `<input id="firstName" name="firstName" type="text" autocomplete="given-name" maxlength="60" value="${esc(v.firstName)}" ${aria('firstName')}>`, 'Only used to greet you in the emails.', e)}
 ${field(

@@ -25,9 +25,23 @@ export async function emailSignupRoutes(app: FastifyInstance, deps: Deps): Promi
     values?: Record<string, string | undefined>,
     error?: Parameters<typeof signupPage>[0]['error'],
   ) =>
-    signupPage({ program: deps.program, defaultZone: deps.config.defaultTimezone, values, error });
+    signupPage({
+      program: deps.programs.get(values?.program ?? '') ?? deps.programs.default,
+      defaultZone: deps.config.defaultTimezone,
+      values,
+      error,
+    });
 
-  app.get('/', async (_req, reply) => sendPage(reply, 200, form()));
+  // `/?program=calm&language=es`: the form for one program, in one language (hidden fields).
+  app.get('/', async (req, reply) => {
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    const program = typeof q.program === 'string' ? deps.programs.get(q.program) : undefined;
+    const language =
+      typeof q.language === 'string' && (program ?? deps.programs.default).locales[q.language]
+        ? q.language
+        : undefined;
+    return sendPage(reply, 200, form({ program: program?.key, language }));
+  });
 
   app.post(API.subscribe.url, routeOptions(API.subscribe), async (req, reply) => {
     const json = wantsJson(req);
@@ -51,7 +65,7 @@ export async function emailSignupRoutes(app: FastifyInstance, deps: Deps): Promi
     );
     if (!byIp.ok) return tooMany(byIp.retryAfter, 'ip');
 
-    const check = readSignup(req.body, deps.config.defaultTimezone);
+    const check = readSignup(req.body, deps.config.defaultTimezone, deps.programs);
     if (!check.ok) {
       if (json)
         return reply
@@ -63,7 +77,16 @@ export async function emailSignupRoutes(app: FastifyInstance, deps: Deps): Promi
       return sendPage(
         reply,
         400,
-        form({ email: s('email'), firstName: s('firstName'), timezone: s('timezone') }, check),
+        form(
+          {
+            email: s('email'),
+            firstName: s('firstName'),
+            timezone: s('timezone'),
+            program: s('program'),
+            language: s('language'),
+          },
+          check,
+        ),
       );
     }
 

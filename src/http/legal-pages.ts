@@ -14,10 +14,10 @@ const LEGAL_CSS =
   'main{overflow-wrap:anywhere}main h2{font-size:1.2rem;margin:1.75rem 0 .5rem}main li{margin:.25rem 0}';
 
 /** Every value a legal page may use (LEGAL_PLACEHOLDERS in src/content/keys.ts). */
-export function legalVars(deps: Pick<Deps, 'config' | 'program'>): TemplateVars {
+export function legalVars(deps: Pick<Deps, 'config' | 'programs'>): TemplateVars {
   const c = deps.config;
   return {
-    programName: deps.program.name,
+    programName: deps.programs.default.name,
     supportContact: c.supportContact,
     postalAddress: c.email.postalAddress,
     publicUrl: c.publicUrl,
@@ -29,7 +29,7 @@ export function legalVars(deps: Pick<Deps, 'config' | 'program'>): TemplateVars 
 
 /** One legal page as HTML, in the public page shell. */
 export function legalPage(
-  deps: Pick<Deps, 'config' | 'program' | 'content'>,
+  deps: Pick<Deps, 'config' | 'programs' | 'content'>,
   name: keyof LegalTexts,
 ): string {
   const body = renderMarkdownPage(deps.content.legal[name], legalVars(deps));

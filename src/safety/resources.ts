@@ -2,11 +2,16 @@
 // (messages/safety.yaml `resources`, by ISO country code), never hard-coded in logic.
 import type { SafetyResources } from '../content/types.ts';
 
-/** The resources for a country ("US", "us"), falling back to "default"; undefined if neither. */
+/** The resources for a country ("US", "us"), falling back to "default"; undefined if neither.
+ * With a locale, the lines worded for it (`locales: { es: ... }`) when the entry has them. */
 export function resourcesFor(
   resources: Readonly<Record<string, SafetyResources>>,
   country: string | null | undefined,
+  locale?: string | null,
 ): SafetyResources | undefined {
   const byCountry = country ? resources[country.toUpperCase()] : undefined;
-  return byCountry ?? resources.default;
+  const entry = byCountry ?? resources.default;
+  const worded = locale ? entry?.locales?.[locale] : undefined;
+  if (!entry || !worded) return entry;
+  return { ...entry, ...worded, emergency: worded.emergency ?? entry.emergency };
 }

@@ -79,6 +79,17 @@ const resourcesSchema = z.strictObject({
   abuse: z.array(smsLine).min(1),
   self_harm: z.array(smsLine).min(1),
   emergency: smsLine,
+  /** The same lines worded for readers of one locale (see safety/resources.ts). */
+  locales: z
+    .record(
+      z.string(),
+      z.strictObject({
+        abuse: z.array(smsLine).min(1),
+        self_harm: z.array(smsLine).min(1),
+        emergency: smsLine.optional(),
+      }),
+    )
+    .optional(),
 });
 // The loader may pass the whole file or only the phrases (it also reads `resources` itself into
 // Content.resources), so `resources` is validated when present and not required.

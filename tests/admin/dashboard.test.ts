@@ -77,7 +77,11 @@ describe('stats', () => {
       },
     });
 
-    const rows = await stepOutcomes(t.deps, new Date());
+    // Their program: a copy of the default one under the enrollment's own key.
+    const rows = await stepOutcomes(t.deps, new Date(), 90, {
+      ...t.deps.programs.default,
+      key: enrollment.program,
+    });
     const row = (k: string) => rows.find((r) => r.step === k);
     expect(row(first)).toMatchObject({
       sent: 1,
@@ -90,7 +94,7 @@ describe('stats', () => {
     expect(row(unsent)).toMatchObject({ sent: 0, optOuts: 0 });
     // Every program step has a row, in program order, even before anything was sent.
     expect(rows.filter((r) => r.kind !== 'extra' && r.week !== null).map((r) => r.step)).toEqual(
-      t.deps.program.steps.map((s) => s.key),
+      t.deps.programs.default.steps.map((s) => s.key),
     );
   });
 
@@ -175,7 +179,7 @@ describe('stats', () => {
     expect(r.self_harm.slice(-2)).toEqual([0, 1]);
     await t.deps.queues.sms.add('send', { messageId: 'x' }, { delay: 60_000 });
     const q = await queueCounts(t.deps);
-    expect(q.map((r) => r.queue)).toEqual(['sms', 'email', 'priority', 'inbound']);
+    expect(q.map((r) => r.queue)).toEqual(['sms', 'email', 'priority', 'inbound', 'events']);
     expect(q[0]!.counts?.delayed).toBe(1);
   });
 
@@ -256,10 +260,17 @@ describe('dashboard page', () => {
     const op = await signIn(t);
     const res = await op.get('/admin/dashboard');
     expect(res.statusCode).toBe(200);
+    // Programs, enrollments, check-ins (two charts), flags, queues; and per live program its
+    // messages per week and the message people leave after, each named by its program.
+    const programs = t.deps.programs.all();
     const charts = res.body.match(/<svg [^>]*role="img"/g) ?? [];
-    expect(charts.length).toBe(7);
-    expect((res.body.match(/<section class="card">/g) ?? []).length).toBe(6);
-    expect((res.body.match(/<table>/g) ?? []).length).toBe(6);
+    expect(charts.length).toBe(6 + 2 * programs.length);
+    expect((res.body.match(/<section class="card">/g) ?? []).length).toBe(5 + 2 * programs.length);
+    expect((res.body.match(/<table>/g) ?? []).length).toBe(5 + 2 * programs.length);
+    for (const p of programs) {
+      expect(res.body).toContain(`Which message people leave after: ${p.name} (${p.key})`);
+      expect(res.body).toContain(`Program messages per week: ${p.name} (${p.key})`);
+    }
     for (const heading of [
       'Enrollments per day, by channel',
       'Which message people leave after',

@@ -220,7 +220,7 @@ export async function flaggedSubscriber(t: Harness, text = DISCLOSURE, opts: Fla
   const enrollment = await db.enrollment.create({
     data: {
       subscriberId: sub.id,
-      program: t.deps.program.key,
+      program: t.deps.programs.default.key,
       channel: 'sms',
       state: opts.state ?? (band === 'act' ? 'safety_hold' : 'active'),
       nextStep: 'w1-d3',

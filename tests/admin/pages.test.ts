@@ -28,7 +28,7 @@ describe('queue board', () => {
     });
     expect(api.statusCode).toBe(200);
     expect((api.json() as { queues: { name: string }[] }).queues.map((q) => q.name).sort()).toEqual(
-      ['email', 'inbound', 'priority', 'sms'],
+      ['email', 'events', 'inbound', 'priority', 'sms'],
     );
     const css = /href="(static\/css\/[^"]+)"/.exec(page.body)?.[1];
     expect((await op.get(`/admin/queues/${css}`)).statusCode).toBe(200);

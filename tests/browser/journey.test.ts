@@ -106,7 +106,8 @@ suite('operator and local phone', () => {
 
   it('shows the dashboard, the queues and the outbox', async () => {
     await page.goto(`${stack.url}/admin/dashboard`);
-    expect(await page.locator('svg[role="img"]').count()).toBe(7);
+    // Six charts for the whole service, and two for each live program (steady and calm).
+    expect(await page.locator('svg[role="img"]').count()).toBe(6 + 2 * 2);
     await shot(page, 'admin-dashboard');
     await page.goto(`${stack.url}/admin/subscribers`);
     await shot(page, 'admin-subscribers');

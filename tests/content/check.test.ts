@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkContent } from '../../src/content/check.ts';
 import { SMS_SYSTEM_KEYS } from '../../src/content/keys.ts';
+import { inspectContent } from '../../src/content/load.ts';
 import { copyMessages, REAL_MESSAGES, sharedFilesPresent, type Fixture } from './fixture.ts';
 
 const SMS = 'messages/steady/en/sms.yaml';
@@ -13,8 +14,24 @@ describe('content check of the real messages/', () => {
       expect(result.errors).toEqual([]);
       expect(result.warnings).toEqual([]);
       expect(result.ok).toBe(true);
-      const rows = result.report.split('\n').slice(2);
-      expect(rows.length).toBe(28 + SMS_SYSTEM_KEYS.length); // 28 steps, the system messages
+      const [sizes = '', ...perLocale] = result.report.split('\n\n');
+      const rows = sizes.split('\n').slice(2);
+      // Every program: its steps and the system messages, in each of its locales (steady: 28
+      // steps; calm: 8).
+      const { content } = await inspectContent(REAL_MESSAGES);
+      for (const program of Object.values(content!.programs)) {
+        const mine = rows.filter((r) => r.split(/ +/)[0] === program.key);
+        const locales = Object.keys(program.locales);
+        // A step with variants has a row per variant ("w2-d2.a", "w2-d2.b"): counted once.
+        const keys = new Set(mine.map((r) => r.split(/ +/).slice(1, 3).join(' ').split('.')[0]));
+        expect(keys.size).toBe((program.steps.length + SMS_SYSTEM_KEYS.length) * locales.length);
+        // A program in several languages gets a table of segments side by side.
+        if (locales.length > 1)
+          expect(
+            perLocale.some((t) => t.startsWith(`${program.key}: SMS segments per locale`)),
+          ).toBe(true);
+      }
+      expect(rows.map((r) => r.split(/ +/)[0])).toContain('calm');
       for (const row of rows) expect(row).toMatch(/ GSM-7 +\d+ +[12]$/);
     },
   );
@@ -86,6 +103,17 @@ describe('content check of a copy', () => {
   ])('fails an alarming lock-screen preview: %s -> %s', async (from, to) => {
     fx = copyMessages();
     fx.edit('steady/en/sms.yaml', (t) => t.replace(from, to));
+    const result = await checkContent(fx.dir);
+    expect(result.ok).toBe(false);
+    expect(result.errors).toEqual([expect.stringContaining('on a lock screen')]);
+  });
+
+  it.each([
+    ['Empieza la semana 2.', 'Tu pareja y la semana 2.'],
+    ['Semana 1, un primer paso.', 'Semana 1: celos y calma.'],
+  ])('fails an alarming Spanish lock-screen preview: %s -> %s', async (from, to) => {
+    fx = copyMessages();
+    fx.edit('steady/es/sms.yaml', (t) => t.replace(from, to));
     const result = await checkContent(fx.dir);
     expect(result.ok).toBe(false);
     expect(result.errors).toEqual([expect.stringContaining('on a lock screen')]);

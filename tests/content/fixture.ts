@@ -21,6 +21,14 @@ export const KEYWORDS_YAML = `en:
   yes: ['YES', 'Y']
   join: [JOIN]
   stopPhrases: [stop texting me]
+es:
+  stop: [PARAR, STOP]
+  start: [INICIO]
+  help: [AYUDA]
+  pause: [PAUSA]
+  resume: [REANUDAR]
+  yes: [SI]
+  join: [UNIRME]
 `;
 
 export const SAFETY_YAML = `phrases:

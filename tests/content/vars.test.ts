@@ -32,6 +32,18 @@ describe('resources by country', () => {
     expect(resourceVars(resources, 'US', 'self_harm').resources).toBe('C line');
   });
 
+  it('picks the lines worded for a locale when the entry has them', () => {
+    const withEs: SafetyResources = {
+      ...us,
+      locales: { es: { abuse: ['A es'], self_harm: ['C es'] } },
+    };
+    const all = { US: withEs, default: fallback };
+    expect(resourceVars(all, 'US', 'abuse', 'es')).toEqual({ resources: 'A es', emergency: '911' });
+    expect(resourceVars(all, 'US', 'self_harm', 'es').resources).toBe('C es');
+    expect(resourceVars(all, 'US', 'abuse', 'en').resources).toBe('A line\nB line');
+    expect(resourcesFor(all, 'CA', 'es')).toBe(fallback); // no Spanish lines: as before
+  });
+
   it('throws without a country entry or default', () => {
     expect(() => resourceVars({ US: us }, 'GB', 'abuse')).toThrow('no safety resources for GB');
   });
@@ -56,6 +68,7 @@ describe('programVars', () => {
       weeks: 2,
       defaultLocale: 'en',
       steps: [step('a', 1, 0), step('b', 2, 7), step('c', 2, 8), step('d', 2, 9)],
+      keywords: {},
       locales: {},
     };
     expect(programVars(program)).toEqual({ programName: 'P', weeks: 2, perWeek: 3 });

@@ -93,3 +93,22 @@ describe('stop beside a safety reading', () => {
     expect(summary(decideReply(ctx(), r))).toEqual(['flag', 'optOut', 'send:stop_confirm']);
   });
 });
+
+describe("a changed setting is confirmed in the person's language", () => {
+  const setting = (context: ReplyContext, over: Parameters<typeof reading>[0]) => {
+    const send = decideReply(context, reading({ intent: 'settings', ...over })).find(
+      (a) => a.kind === 'send',
+    );
+    return send?.kind === 'send' ? send.vars?.setting : undefined;
+  };
+  it.each([
+    ['en', { hour: 19 }, 'send time 19:00'],
+    ['en', { timezone: 'America/Chicago' }, 'time zone America/Chicago'],
+    ['es', { hour: 7 }, 'hora de los mensajes 07:00'],
+    ['es', { timezone: 'America/Chicago' }, 'zona horaria America/Chicago'],
+    // A language without its own words falls back to English rather than sending nothing.
+    ['fr', { hour: 9 }, 'send time 09:00'],
+  ] as const)('%s %j -> %s', (locale, over, expected) => {
+    expect(setting(ctx({ locale }), over)).toBe(expected);
+  });
+});

@@ -147,6 +147,20 @@ describe('renderEmail', () => {
     expect(m.html).toContain('>Hi Ana &lt;3,</p>');
   });
 
+  it("writes the greeting, the footer and the page language in the person's locale", () => {
+    const es = renderEmail(tpl, vars, { ...opts, firstName: 'Ana', locale: 'es' });
+    expect(es.text.startsWith('Hola, Ana:\n\nFirst')).toBe(true);
+    expect(es.text).toContain(`Darte de baja: ${opts.unsubscribeUrl}`);
+    expect(es.text).toContain('Recibes este correo porque te inscribiste en');
+    expect(es.text).not.toMatch(/Unsubscribe|You are getting this/);
+    expect(es.html).toMatch(/^<!DOCTYPE html>\n<html lang="es">/);
+    expect(es.html).toContain('>Hola, Ana:</p>');
+    expect(es.html).toContain('>Darte de baja</a>');
+    // A locale without its own frame falls back to English rather than failing the send.
+    const other = renderEmail(tpl, vars, { ...opts, firstName: 'Ana', locale: 'xx' });
+    expect(other.text.startsWith('Hi Ana,')).toBe(true);
+  });
+
   it('fills {{name}} and {{unsubscribeUrl}} from the options', () => {
     const m = renderEmail(
       { subject: 'x', preheader: '', markdown: 'For {{name}}: {{unsubscribeUrl}}' },

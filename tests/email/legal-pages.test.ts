@@ -214,7 +214,7 @@ describe('support contact and terms link as template values', () => {
   };
 
   it('compose gives every SMS and email {{supportContact}}, {{termsUrl}} and {{privacyUrl}}', () => {
-    const program = t.deps.program;
+    const program = t.deps.programs.default;
     const en = program.locales[program.defaultLocale]!;
     const withLegal = {
       ...program,

@@ -129,7 +129,7 @@ describe('delivery status is forward-only', () => {
       body: 'How was your week?',
       subject: null,
       toAddr: m.to,
-      checkin: checkinWindow(h.deps, 'w1-checkin', h.clock.now()),
+      checkin: checkinWindow(h.deps, h.deps.programs.default, 'w1-checkin', h.clock.now()),
     });
     expect(await endState(m.id)).toMatchObject({ status: 'delivered', body: 'How was your week?' });
     expect(await h.deps.db.checkin.count({ where: { messageId: m.id } })).toBe(1);

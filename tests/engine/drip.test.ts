@@ -36,7 +36,7 @@ describe('enrolment', () => {
     const r = await enrolled();
     expect(r.state).toBe('active');
     const e = await h.deps.db.enrollment.findUniqueOrThrow({ where: { id: r.enrollmentId } });
-    const first = [...h.deps.program.steps].sort(
+    const first = [...h.deps.programs.default.steps].sort(
       (a, b) => a.day - b.day || a.at.localeCompare(b.at),
     )[0]!;
     expect(e.nextStep).toBe(first.key);

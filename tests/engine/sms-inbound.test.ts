@@ -312,7 +312,7 @@ describe('replies and safety', () => {
       where: { phone },
       include: { enrollments: true },
     });
-    const checkinStep = h.deps.program.steps.find((s) => s.kind === 'checkin')!;
+    const checkinStep = h.deps.programs.default.steps.find((s) => s.kind === 'checkin')!;
     await h.deps.db.enrollment.update({
       where: { id: sub.enrollments[0]!.id },
       data: { nextStep: checkinStep.key, nextRunAt: h.clock.now(), lastSentDay: null },

@@ -9,6 +9,7 @@ import addFormatsModule from 'ajv-formats';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signTwilioRequest } from '../../src/channels/twilio-webhook.ts';
+import { CHECKIN_COLUMNS } from '../../src/core/export-format.ts';
 import { API, openApiDocument, openApiPath } from '../../src/http/api-schemas.ts';
 import { signInboundBody } from '../../src/http/email-inbound.ts';
 import { SIGNUP_LIMITS } from '../../src/http/email-signup.ts';
@@ -128,7 +129,7 @@ describe('the running app against the document', () => {
   /** Sends a request, then checks its answer against the document: the status is documented for
    * that operation, with the body's media type, and the body validates against its schema. */
   async function call(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     template: string,
     opts: Omit<InjectOptions, 'method'> & { url: string },
   ): Promise<LightMyRequestResponse> {
@@ -367,6 +368,59 @@ describe('the running app against the document', () => {
     ).toBe(401);
   });
 
+  it("the admin API: an operator's message and its refusals match the document", async () => {
+    const f = await flaggedSubscriber(t, 'thanks', { band: 'ask' });
+    const send = (payload: unknown, id = f.sub.id) =>
+      call('POST', API.sendMessage.url, {
+        url: `/admin/api/subscribers/${id}/messages`,
+        headers: auth(),
+        payload: payload as InjectOptions['payload'],
+      });
+    const body = { channel: 'sms', text: 'Hello from the team', idempotencyKey: 'openapi-0001' };
+    expectRequestValid('POST', API.sendMessage.url, 'application/json', body);
+    const sent = await send(body);
+    expect(sent.statusCode).toBe(202);
+    expect(sent.json()).toMatchObject({ ok: true, created: true, segments: 1 });
+    expect((await send({ channel: 'sms', text: ' ' })).json().error).toBe('empty_text');
+    expect((await send({ channel: 'fax', text: 'x' })).json().error).toBe('bad_message');
+    expect((await send({ channel: 'email', text: 'x' })).statusCode).toBe(409);
+    expect((await send(body, '3f2a1c9e-0000-4000-8000-000000000000')).statusCode).toBe(404);
+  });
+
+  it('the admin API: the check-in export and its refusals match the document', async () => {
+    const csv = await call('GET', API.exportCheckins.url, {
+      url: '/admin/api/export/checkins?format=csv&since=2099-01-01',
+      headers: auth(),
+    });
+    expect(csv.statusCode).toBe(200);
+    expect(csv.body).toBe(`${CHECKIN_COLUMNS.join(',')}\r\n`);
+    const jsonl = await call('GET', API.exportCheckins.url, {
+      url: '/admin/api/export/checkins?format=jsonl&since=2099-01-01',
+      headers: auth(),
+    });
+    expect([jsonl.statusCode, jsonl.body]).toEqual([200, '']);
+    for (const [url, error] of [
+      ['/admin/api/export/checkins?format=xml', 'invalid_request'],
+      ['/admin/api/export/checkins?format=csv&since=someday', 'invalid_since'],
+      ['/admin/api/export/checkins?format=csv&program=no-such-program', 'unknown_program'],
+    ] as const) {
+      const res = await call('GET', API.exportCheckins.url, { url, headers: auth() });
+      expect([res.statusCode, res.json().error], url).toEqual([400, error]);
+    }
+  });
+
+  it('the admin API: figures per program match the document', async () => {
+    const ok = await call('GET', API.programStats.url, {
+      url: API.programStats.url,
+      headers: auth(),
+    });
+    expect(ok.statusCode).toBe(200);
+    const keys = (ok.json() as { programs: { program: string }[] }).programs.map((p) => p.program);
+    expect(keys).toEqual(t.deps.programs.all().map((p) => p.key));
+    const refused = await call('GET', API.programStats.url, { url: API.programStats.url });
+    expect(refused.statusCode).toBe(401);
+  });
+
   it('POST /subscribe: JSON and form answers match the document', async () => {
     const ip = freshIp();
     const json = (body: unknown, from = ip) =>
@@ -512,6 +566,130 @@ describe('the running app against the document', () => {
     expect(accepted.json()).toEqual({ ok: true });
     expect((await post(body, 'sha256=' + '0'.repeat(64))).statusCode).toBe(401);
     expect((await post({ from: 'x@example.org' })).statusCode).toBe(400);
+  });
+
+  it('the event webhook routes: JSON answers match the document', async () => {
+    const admin = (
+      method: 'GET' | 'POST' | 'DELETE',
+      template: string,
+      url: string,
+      payload?: object,
+      headers: Record<string, string> = auth(),
+    ) => call(method, template, { url, headers, ...(payload ? { payload } : {}) });
+    const noAuth = { 'x-forwarded-for': freshIp() };
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const body = { url: 'http://127.0.0.1:9/hook', events: ['enrollment.completed'] };
+    expectRequestValid('POST', API.createWebhook.url, 'application/json', body);
+    expect(
+      (
+        await admin('POST', API.createWebhook.url, API.createWebhook.url, {
+          ...body,
+          events: ['nope'],
+        })
+      ).statusCode,
+    ).toBe(400);
+    // The endpoint is on loopback (allowed as WEBHOOKS_ALLOW_PRIVATE=1 would), and disabled at
+    // once: it shares the database with files running beside this one.
+    t.deps.config.webhooks.allowPrivate = true;
+    const created = await admin('POST', API.createWebhook.url, API.createWebhook.url, body);
+    t.deps.config.webhooks.allowPrivate = false;
+    expect(created.statusCode).toBe(201);
+    const { id } = created.json<{ id: string }>();
+    const one = (c: { url: string }, value: string) => c.url.replace(':id', value);
+    expect(
+      (await admin('POST', API.updateWebhook.url, one(API.updateWebhook, id), { enabled: false }))
+        .statusCode,
+    ).toBe(200);
+    expect(
+      (
+        await admin('POST', API.updateWebhook.url, one(API.updateWebhook, missing), {
+          enabled: true,
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect((await admin('GET', API.listWebhooks.url, API.listWebhooks.url)).statusCode).toBe(200);
+    expect(
+      (await admin('GET', API.listWebhooks.url, API.listWebhooks.url, undefined, noAuth))
+        .statusCode,
+    ).toBe(401);
+    expect(
+      (await admin('POST', API.rotateWebhookSecret.url, one(API.rotateWebhookSecret, id)))
+        .statusCode,
+    ).toBe(201);
+    expect(
+      (await admin('POST', API.rotateWebhookSecret.url, one(API.rotateWebhookSecret, missing)))
+        .statusCode,
+    ).toBe(404);
+    const event = await t.deps.db.webhookEvent.create({
+      data: {
+        id: `evt_openapi${Date.now()}`,
+        type: 'enrollment.completed',
+        payload: {},
+        createdAt: t.clock.now(),
+      },
+    });
+    const delivery = await t.deps.db.webhookDelivery.create({
+      data: { eventId: event.id, endpointId: id, orderKey: event.id, createdAt: t.clock.now() },
+    });
+    expect(
+      (await admin('GET', API.listWebhookDeliveries.url, one(API.listWebhookDeliveries, id)))
+        .statusCode,
+    ).toBe(200);
+    expect(
+      (
+        await admin(
+          'GET',
+          API.listWebhookDeliveries.url,
+          one(API.listWebhookDeliveries, id),
+          undefined,
+          noAuth,
+        )
+      ).statusCode,
+    ).toBe(401);
+    expect(
+      (
+        await admin(
+          'POST',
+          API.replayWebhookDelivery.url,
+          one(API.replayWebhookDelivery, delivery.id),
+        )
+      ).statusCode,
+    ).toBe(201);
+    expect(
+      (await admin('POST', API.replayWebhookDelivery.url, one(API.replayWebhookDelivery, missing)))
+        .statusCode,
+    ).toBe(404);
+    expect(
+      (await admin('DELETE', API.deleteWebhook.url, one(API.deleteWebhook, id))).statusCode,
+    ).toBe(200);
+    expect(
+      (await admin('DELETE', API.deleteWebhook.url, one(API.deleteWebhook, id))).statusCode,
+    ).toBe(404);
+    await t.deps.db.webhookEvent.delete({ where: { id: event.id } });
+  });
+
+  it('experiments: the report, and ending a variant once', async () => {
+    // The real content's experiment (a step with variants), in this harness's own program copy.
+    const program = t.deps.programs.default;
+    const step = program.steps.find(
+      (s) =>
+        Object.keys(program.locales[program.defaultLocale]?.variants?.sms[s.key] ?? {}).length > 1,
+    );
+    expect(step, 'messages/ has no step with variants').toBeDefined();
+    const list = API.listExperiments.url;
+    expect((await call('GET', list, { url: list, headers: auth() })).statusCode).toBe(200);
+    expect(
+      (await call('GET', list, { url: `${list}?program=nope`, headers: auth() })).statusCode,
+    ).toBe(404);
+    const end = API.endExperimentVariant.url;
+    const payload = { program: program.key, step: step!.key, variant: 'b' };
+    expectRequestValid('POST', end, 'application/json', payload);
+    expect((await call('POST', end, { url: end, headers: auth(), payload })).statusCode).toBe(200);
+    expect((await call('POST', end, { url: end, headers: auth(), payload })).statusCode).toBe(409);
+    expect(
+      (await call('POST', end, { url: end, headers: auth(), payload: { program: program.key } }))
+        .statusCode,
+    ).toBe(400);
   });
 
   it('every operation was answered for real and checked, a success among them', () => {

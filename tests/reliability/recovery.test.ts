@@ -232,7 +232,7 @@ describe('recovery', () => {
     const sub = await h.deps.db.subscriber.findFirstOrThrow({ where: { phone: took.phone } });
     const row = await h.deps.db.message.findUniqueOrThrow({ where: { id: took.id } });
     const { composeSms } = await import('../../src/flows/compose.ts');
-    const out: OutgoingSms = composeSms(h.config, h.deps.content, h.deps.program, {
+    const out: OutgoingSms = composeSms(h.config, h.deps.content, h.deps.programs.default, {
       message: row,
       subscriber: sub,
     });

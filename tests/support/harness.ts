@@ -18,7 +18,8 @@ import type { Config } from '../../src/config.ts';
 import type { Deps } from '../../src/deps.ts';
 import { createLog, type Log } from '../../src/log.ts';
 import { buildDeps, closeDeps } from '../../src/main.ts';
-import { QUEUE_NAMES } from '../../src/queues.ts';
+import { withKeySuffix } from '../../src/content/programs.ts';
+import { QUEUE_NAMES, type QueueName } from '../../src/queues.ts';
 import { testConfig } from './env.ts';
 import { startFakeTwilio, type FakeTwilio, type FakeTwilioMessage } from './fake-twilio.ts';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from './smtp-sink.ts';
@@ -115,17 +116,21 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
     log: opts.log ?? createLog('silent'),
     dbPoolSize: 4,
   });
-  // Each harness runs its own copy of the program under a unique key: the scheduler claims only
-  // its program's enrollments, so test files running in parallel never claim each other's rows.
-  deps.program = { ...deps.program, key: `${deps.program.key}-${config.redisPrefix.slice(-8)}` };
+  // Each harness runs its own copies of the programs under unique keys: the scheduler claims only
+  // its programs' enrollments, so test files running in parallel never claim each other's rows.
+  deps.programs = withKeySuffix(deps.programs, config.redisPrefix.slice(-8));
   // The same workers the `work` role starts (src/roles.ts), on every queue.
   let workers: WorkerPool | null = null;
   const start = () => (workers ??= startWorkers(deps, { queues: QUEUE_NAMES }));
   if (opts.workers !== false) start();
 
+  // Webhook deliveries (`events`) name no message and run on their own backoff: settle neither
+  // promotes nor waits for them (tests/webhooks wait for their receiver instead).
+  const SETTLED = QUEUE_NAMES.filter((n): n is Exclude<QueueName, 'events'> => n !== 'events');
+
   /** Delayed jobs whose time has come on the fake clock, and retries, run now. */
   const promoteDue = async () => {
-    for (const name of QUEUE_NAMES) {
+    for (const name of SETTLED) {
       const delayed = await deps.queues[name].getDelayed();
       if (!delayed.length) continue;
       const ids = delayed.map((j) => j.data.messageId);
@@ -144,7 +149,7 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
 
   const busy = async () => {
     const counts = await Promise.all(
-      QUEUE_NAMES.map(async (name) => [
+      SETTLED.map(async (name) => [
         name,
         await deps.queues[name].getJobCounts('waiting', 'prioritized', 'active'),
       ]),

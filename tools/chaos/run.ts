@@ -145,7 +145,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const probe = new ProgressProbe(opts.databaseUrl);
     harnessStops.unshift(() => probe.close());
 
-    const seeded = await seed(opts.databaseUrl, deps.program, opts.n, opts.disclosures);
+    const seeded = await seed(opts.databaseUrl, deps.programs.default, opts.n, opts.disclosures);
     const t0 = Date.now();
     say(
       `seeded ${opts.n} due subscribers (step ${seeded.step}, ${seeded.timezone}) and ${opts.disclosures} who will write in`,

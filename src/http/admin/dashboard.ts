@@ -1,9 +1,12 @@
 // The program dashboard: how many join, what happens to each step's messages, which message people
 // leave after, how check-ins are answered, how often replies disclose danger, and what is queued.
-// Charts are drawn on the server, each with its numbers beside it.
+// Charts are drawn on the server, each with its numbers beside it. Check-in results download
+// from here as CSV (checkin-export.ts).
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../deps.ts';
+import { exportablePrograms } from '../../flows/checkin-export.ts';
 import { barChart, chartSection, dataTable, lineChart, type TableInput } from '../charts.ts';
+import { consoleExportRoute, exportForm } from './checkin-export.ts';
 import { consolePage, scrollingTable, sendPage } from './layout.ts';
 import { sessionOf } from './session.ts';
 import {
@@ -12,9 +15,12 @@ import {
   flagsByWeek,
   queueCounts,
   QUEUE_STATES,
+  programFigures,
   stepOutcomes,
+  type ProgramFigures,
   type StepOutcome,
 } from './stats.ts';
+import type { Program } from '../../content/types.ts';
 
 const pct = (n: number, d: number) => (d ? `${Math.round((n / d) * 100)}%` : '–');
 const short = (day: string) => day.slice(5); // MM-DD
@@ -37,18 +43,133 @@ function byWeek(steps: StepOutcome[]) {
   };
 }
 
+/** A program's own sections: its messages per week and per step, each titled with its name. */
+function stepSections(program: Program, steps: StepOutcome[]): string[] {
+  const named = `${program.name} (${program.key})`;
+  const weekly = byWeek(steps);
+  return [
+    chartSection(
+      `Program messages per week: ${named}`,
+      barChart({
+        id: `weekly-${program.key}`,
+        title: `${named}: program messages sent, delivered and failed per program week, last 90 days`,
+        labels: weekly.weeks.map((w) => `Week ${w}`),
+        series: [
+          { name: 'Sent', values: weekly.sent },
+          { name: 'Delivered', values: weekly.delivered },
+          { name: 'Failed', values: weekly.failed },
+        ],
+      }),
+      table({
+        caption: `${named}: per program week`,
+        columns: ['Week', 'Sent', 'Delivered', 'Failed', 'Opt-outs'],
+        rows: weekly.weeks.map((w, i) => [
+          `Week ${w}`,
+          weekly.sent[i] ?? 0,
+          weekly.delivered[i] ?? 0,
+          weekly.failed[i] ?? 0,
+          weekly.optOuts[i] ?? 0,
+        ]),
+      }),
+      'Email "delivered" is only known where the provider reports it.',
+    ),
+    chartSection(
+      `Which message people leave after: ${named}`,
+      barChart({
+        id: `leave-${program.key}`,
+        title: `${named}: opt-outs by the last program message the person received, last 90 days`,
+        labels: steps.map((s) => s.step),
+        series: [{ name: 'Opt-outs', values: steps.map((s) => s.optOuts) }],
+      }),
+      table(
+        {
+          caption: `${named}: per step`,
+          columns: ['Step', 'Week', 'Sent', 'Delivered', 'Failed', 'Opt-outs', 'Opt-out rate'],
+          rows: steps.map((s) => [
+            s.step,
+            s.week,
+            s.sent,
+            s.delivered,
+            s.failed,
+            s.optOuts,
+            pct(s.optOuts, s.sent),
+          ]),
+        },
+        true,
+      ),
+      'Each opt-out counts against the last program message sent to that person before they left.',
+    ),
+  ];
+}
+
+/** One row per live program: who is in it, what it sent, how its check-ins are answered. */
+function programsSection(figures: ProgramFigures[]): string {
+  return chartSection(
+    'Programs',
+    barChart({
+      id: 'programs',
+      title: 'People in each program by state',
+      labels: figures.map((f) => `${f.name} (${f.program})`),
+      series: [
+        { name: 'Active', values: figures.map((f) => f.enrollments.active) },
+        { name: 'Pending', values: figures.map((f) => f.enrollments.pending) },
+        { name: 'Completed', values: figures.map((f) => f.enrollments.completed) },
+        { name: 'Stopped', values: figures.map((f) => f.enrollments.stopped) },
+      ],
+      stacked: true,
+    }),
+    table({
+      caption: 'Per program',
+      columns: [
+        'Program',
+        'Active',
+        'Paused or held',
+        'Pending',
+        'Completed',
+        'Stopped',
+        'Sent (90 days)',
+        'Delivered',
+        'Failed',
+        'Check-in reply rate',
+        'Mean rating',
+      ],
+      rows: figures.map((f) => [
+        `${f.name} (${f.program})`,
+        f.enrollments.active,
+        f.enrollments.paused + f.enrollments.safety_hold,
+        f.enrollments.pending,
+        f.enrollments.completed,
+        f.enrollments.stopped,
+        f.sent,
+        f.delivered,
+        f.failed,
+        pct(f.checkinsAnswered, f.checkinsAsked),
+        f.meanRating,
+      ]),
+    }),
+    'Each program runs side by side (PROGRAMS); one person may be in several, once each.',
+  );
+}
+
 export async function dashboardRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   app.get('/dashboard', async (req, reply) => {
     const wall = new Date();
-    const [enrolled, steps, checkins, flags, queues] = await Promise.all([
+    const [enrolled, perProgram, figures, checkins, flags, queues, programs] = await Promise.all([
       enrollmentsByDay(deps, wall),
-      stepOutcomes(deps, wall),
+      Promise.all(
+        deps.programs.all().map(async (program) => ({
+          program,
+          steps: await stepOutcomes(deps, wall, 90, program),
+        })),
+      ),
+      programFigures(deps, wall, deps.clock.now()),
       checkinsByWeek(deps, deps.clock.now()),
       flagsByWeek(deps, wall),
       queueCounts(deps),
+      exportablePrograms(deps.db, deps.content),
     ]);
-    const weekly = byWeek(steps);
     const sections = [
+      programsSection(figures),
       chartSection(
         'Enrollments per day, by channel',
         barChart({
@@ -77,57 +198,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: Deps): Promise
           true,
         ),
       ),
-      chartSection(
-        'Program messages per week',
-        barChart({
-          id: 'weekly',
-          title: 'Program messages sent, delivered and failed per program week, last 90 days',
-          labels: weekly.weeks.map((w) => `Week ${w}`),
-          series: [
-            { name: 'Sent', values: weekly.sent },
-            { name: 'Delivered', values: weekly.delivered },
-            { name: 'Failed', values: weekly.failed },
-          ],
-        }),
-        table({
-          caption: 'Per program week',
-          columns: ['Week', 'Sent', 'Delivered', 'Failed', 'Opt-outs'],
-          rows: weekly.weeks.map((w, i) => [
-            `Week ${w}`,
-            weekly.sent[i] ?? 0,
-            weekly.delivered[i] ?? 0,
-            weekly.failed[i] ?? 0,
-            weekly.optOuts[i] ?? 0,
-          ]),
-        }),
-        'Email "delivered" is only known where the provider reports it.',
-      ),
-      chartSection(
-        'Which message people leave after',
-        barChart({
-          id: 'leave',
-          title: 'Opt-outs by the last program message the person received, last 90 days',
-          labels: steps.map((s) => s.step),
-          series: [{ name: 'Opt-outs', values: steps.map((s) => s.optOuts) }],
-        }),
-        table(
-          {
-            caption: 'Per step',
-            columns: ['Step', 'Week', 'Sent', 'Delivered', 'Failed', 'Opt-outs', 'Opt-out rate'],
-            rows: steps.map((s) => [
-              s.step,
-              s.week,
-              s.sent,
-              s.delivered,
-              s.failed,
-              s.optOuts,
-              pct(s.optOuts, s.sent),
-            ]),
-          },
-          true,
-        ),
-        'Each opt-out counts against the last program message sent to that person before they left.',
-      ),
+      ...perProgram.flatMap(({ program, steps }) => stepSections(program, steps)),
       chartSection(
         'Check-ins',
         lineChart({
@@ -201,6 +272,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: Deps): Promise
         }),
         'Details and retries: the Queues page.',
       ),
+      exportForm(programs),
     ];
     const body = `<h1>Dashboard</h1><p class="muted">Figures as of ${wall.toISOString().slice(0, 16).replace('T', ' ')} UTC.</p>${sections.join('')}`;
     return sendPage(
@@ -208,4 +280,5 @@ export async function dashboardRoutes(app: FastifyInstance, deps: Deps): Promise
       consolePage(sessionOf(req), { title: 'Dashboard', tab: 'dashboard', body }),
     );
   });
+  await consoleExportRoute(app, deps);
 }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../deps.ts';
 import { guardConsole } from './auth.ts';
 import { dashboardRoutes } from './dashboard.ts';
+import { experimentRoutes } from './experiments.ts';
 import { loginRoutes, logoutRoute } from './login.ts';
 import { optOutRoutes } from './optouts.ts';
 import { queueBoard, QUEUES_PATH } from './queues.ts';
@@ -12,6 +13,7 @@ import { revealRoutes } from './reveal.ts';
 import { reviewRoutes } from './review.ts';
 import { subscriberPageRoutes } from './subscriber-page.ts';
 import { subscriberListRoutes } from './subscribers.ts';
+import { webhookRoutes } from './webhooks.ts';
 
 export async function adminConsole(app: FastifyInstance, deps: Deps): Promise<void> {
   await app.register(async (open) => loginRoutes(open, deps), { prefix: '/admin' });
@@ -25,6 +27,8 @@ export async function adminConsole(app: FastifyInstance, deps: Deps): Promise<vo
       await subscriberListRoutes(guarded, deps);
       await subscriberPageRoutes(guarded, deps);
       await dashboardRoutes(guarded, deps);
+      await experimentRoutes(guarded, deps);
+      await webhookRoutes(guarded, deps);
     },
     { prefix: '/admin' },
   );

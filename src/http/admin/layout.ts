@@ -34,7 +34,8 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 @media (max-width:40rem){nav.top form{margin-left:0}.actions input{width:100%}}
 </style>`;
 
-export type ConsoleTab = 'review' | 'optouts' | 'subscribers' | 'dashboard' | 'queues';
+export type ConsoleTab =
+  'review' | 'optouts' | 'subscribers' | 'dashboard' | 'experiments' | 'queues' | 'webhooks';
 
 export interface ConsolePage {
   title: string;
@@ -74,7 +75,9 @@ export function consolePage(session: ConsoleSession, p: ConsolePage): string {
     ['optouts', '/admin/optouts', 'Opt-out questions'],
     ['subscribers', '/admin/subscribers', 'Subscribers'],
     ['dashboard', '/admin/dashboard', 'Dashboard'],
+    ['experiments', '/admin/experiments', 'Experiments'],
     ['queues', '/admin/queues', 'Queues'],
+    ['webhooks', '/admin/webhooks', 'Webhooks'],
   ];
   const nav = tabs
     .map(
@@ -124,6 +127,15 @@ export const NOTICES: Record<string, string> = {
   'signed-in': 'Signed in.',
   'optout-stopped': 'Opted out: the confirmation is on its way and nothing else will be sent.',
   'optout-kept': 'Kept: the person stays in the program.',
+  'webhook-deleted': 'Webhook endpoint deleted, with its secrets and delivery log.',
+  'webhook-enabled': 'Webhook endpoint enabled: its waiting events go out now.',
+  'webhook-disabled': 'Webhook endpoint disabled: its events wait until it is enabled again.',
+  'webhook-replayed': 'Delivery queued again (same webhook-id).',
+  'message-sent': 'Message queued: it goes out now and shows in the timeline below.',
+  'message-held':
+    'Message queued: it is the person’s quiet hours, so it waits until they end (see the timeline).',
+  'message-duplicate':
+    'That message was already sent (the form was submitted twice); nothing new went out.',
 };
 
 // Why an action could not be done, by OperatorActionError code (same reason as above: a fixed list).
@@ -135,6 +147,7 @@ export const FAILURES: Record<string, string> = {
   already_decided: 'That flag already has a decision (another operator may have made it).',
   already_resolved:
     'That question is already settled (by another operator, a later STOP or the deadline).',
+  webhook_not_found: 'That webhook endpoint or delivery no longer exists.',
   erase_partial:
     'Subscriber erased, but a queued job of theirs was running and could not be removed: it finds nothing to send. Run `erase` on the command line for its name.',
 };

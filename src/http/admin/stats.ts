@@ -1,5 +1,6 @@
 // The numbers behind the dashboard, each one query. Windows are in wall-clock time because most of
 // these rows are stamped by PostgreSQL's now(), not by the (possibly sped-up) program clock.
+import type { Program } from '../../content/types.ts';
 import type { Deps } from '../../deps.ts';
 import { QUEUE_NAMES } from '../../queues.ts';
 
@@ -48,34 +49,43 @@ export interface StepOutcome {
   optOuts: number;
 }
 
+/** One program's steps (default: the default program): its messages, and the opt-outs of people
+ * whose last program message before leaving was one of its steps. */
 export async function stepOutcomes(
-  deps: Pick<Deps, 'db' | 'program'>,
+  deps: Pick<Deps, 'db' | 'programs'>,
   now: Date,
   days = 90,
+  program: Program = deps.programs.default,
 ): Promise<StepOutcome[]> {
   const since = new Date(now.getTime() - days * DAY);
   const [sends, leaves] = await Promise.all([
     deps.db.$queryRaw<{ step: string; sent: number; delivered: number; failed: number }[]>`
-      SELECT step,
-        count(*) FILTER (WHERE "sentAt" IS NOT NULL)::int AS sent,
-        count(*) FILTER (WHERE status = 'delivered')::int AS delivered,
-        count(*) FILTER (WHERE status IN ('failed', 'undelivered'))::int AS failed
-      FROM messages WHERE direction = 'out' AND step IS NOT NULL AND "createdAt" >= ${since} GROUP BY step`,
+      SELECT m.step,
+        count(*) FILTER (WHERE m."sentAt" IS NOT NULL)::int AS sent,
+        count(*) FILTER (WHERE m.status = 'delivered')::int AS delivered,
+        count(*) FILTER (WHERE m.status IN ('failed', 'undelivered'))::int AS failed
+      FROM messages m JOIN enrollments e ON e.id = m."enrollmentId"
+      WHERE m.direction = 'out' AND m.step IS NOT NULL AND m."createdAt" >= ${since}
+        AND e.program = ${program.key}
+      GROUP BY m.step`,
     // The message a person saw last before they left: the one that may have made them leave.
     deps.db.$queryRaw<{ step: string | null; n: number }[]>`
       SELECT last.step, count(*)::int AS n
       FROM consent_events c
       LEFT JOIN LATERAL (
-        SELECT m.step FROM messages m
+        SELECT m.step, e.program FROM messages m JOIN enrollments e ON e.id = m."enrollmentId"
         WHERE m."subscriberId" = c."subscriberId" AND m.direction = 'out' AND m.step IS NOT NULL
           AND m."sentAt" IS NOT NULL AND m."sentAt" <= c.at
         ORDER BY m."sentAt" DESC LIMIT 1) last ON true
       WHERE c.kind = 'opt_out' AND c.at >= ${since}
+        AND (last.program = ${program.key}
+             OR (last.program IS NULL AND EXISTS (SELECT 1 FROM enrollments x
+                 WHERE x."subscriberId" = c."subscriberId" AND x.program = ${program.key})))
       GROUP BY 1`,
   ]);
-  const known = new Map(deps.program.steps.map((s) => [s.key, s]));
+  const known = new Map(program.steps.map((s) => [s.key, s]));
   const keys = [
-    ...deps.program.steps.map((s) => s.key),
+    ...program.steps.map((s) => s.key),
     ...sends.map((r) => r.step).filter((k) => !known.has(k)),
   ];
   const out: StepOutcome[] = keys.map((key) => {
@@ -102,6 +112,76 @@ export async function stepOutcomes(
       optOuts: before,
     });
   return out;
+}
+
+/** Each live program's figures, named by its key and name (the dashboard's first table and the
+ * admin API's /stats). */
+export interface ProgramFigures {
+  program: string;
+  name: string;
+  /** Enrollments by state (every state listed, 0 when none). */
+  enrollments: Record<
+    'pending' | 'active' | 'paused' | 'safety_hold' | 'completed' | 'stopped',
+    number
+  >;
+  /** Program messages (steps) sent, delivered and failed in the window. */
+  sent: number;
+  delivered: number;
+  failed: number;
+  /** Check-ins closed or answered: asked, answered, and the mean rating. */
+  checkinsAsked: number;
+  checkinsAnswered: number;
+  meanRating: number | null;
+}
+
+const STATES = ['pending', 'active', 'paused', 'safety_hold', 'completed', 'stopped'] as const;
+
+export async function programFigures(
+  deps: Pick<Deps, 'db' | 'programs'>,
+  now: Date,
+  programNow: Date,
+  days = 90,
+): Promise<ProgramFigures[]> {
+  const keys = deps.programs.all().map((p) => p.key);
+  const since = new Date(now.getTime() - days * DAY);
+  const [states, sends, checkins] = await Promise.all([
+    deps.db.$queryRaw<{ program: string; state: string; n: number }[]>`
+      SELECT program, state::text AS state, count(*)::int AS n FROM enrollments
+      WHERE program = ANY(${keys}::text[]) GROUP BY 1, 2`,
+    deps.db.$queryRaw<{ program: string; sent: number; delivered: number; failed: number }[]>`
+      SELECT e.program,
+        count(*) FILTER (WHERE m."sentAt" IS NOT NULL)::int AS sent,
+        count(*) FILTER (WHERE m.status = 'delivered')::int AS delivered,
+        count(*) FILTER (WHERE m.status IN ('failed', 'undelivered'))::int AS failed
+      FROM messages m JOIN enrollments e ON e.id = m."enrollmentId"
+      WHERE m.direction = 'out' AND m.step IS NOT NULL AND m."createdAt" >= ${since}
+        AND e.program = ANY(${keys}::text[])
+      GROUP BY 1`,
+    deps.db.$queryRaw<{ program: string; asked: number; answered: number; mean: number | null }[]>`
+      SELECT e.program, count(*)::int AS asked, count(c."answeredAt")::int AS answered,
+             avg(c.rating)::float8 AS mean
+      FROM checkins c JOIN enrollments e ON e.id = c."enrollmentId"
+      WHERE (c."closesAt" <= ${programNow} OR c."answeredAt" IS NOT NULL)
+        AND e.program = ANY(${keys}::text[])
+      GROUP BY 1`,
+  ]);
+  return deps.programs.all().map((p) => {
+    const send = sends.find((r) => r.program === p.key);
+    const c = checkins.find((r) => r.program === p.key);
+    return {
+      program: p.key,
+      name: p.name,
+      enrollments: Object.fromEntries(
+        STATES.map((st) => [st, states.find((r) => r.program === p.key && r.state === st)?.n ?? 0]),
+      ) as ProgramFigures['enrollments'],
+      sent: send?.sent ?? 0,
+      delivered: send?.delivered ?? 0,
+      failed: send?.failed ?? 0,
+      checkinsAsked: c?.asked ?? 0,
+      checkinsAnswered: c?.answered ?? 0,
+      meanRating: c?.mean == null ? null : Math.round(c.mean * 10) / 10,
+    };
+  });
 }
 
 export interface CheckinWeek {

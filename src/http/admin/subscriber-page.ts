@@ -2,7 +2,7 @@
 // consent events, check-in answers, safety flags), and the operator's actions. Their own words
 // are behind the same audited reveal as on the review page, and so is their whole contact (the
 // page shows it masked); each view of the page is audited too (read-audit.ts).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.ts';
 import {
   operatorAction,
@@ -23,9 +23,15 @@ import {
   statusFrom,
   when,
 } from './layout.ts';
+import {
+  operatorMessageCard,
+  operatorMessageRoutes,
+  type OperatorFormState,
+} from './operator-message.ts';
 import { auditContactRead } from './read-audit.ts';
 import { contactRevealControl, REVEAL_SCRIPT, revealControl } from './reveal.ts';
 import { CONFIRM_SCRIPT } from './review.ts';
+import { OPERATOR_TEMPLATE } from '../../core/operator-message.ts';
 import { sessionOf, type ConsoleSession } from './session.ts';
 
 const UUID = /^[0-9a-f-]{36}$/;
@@ -51,7 +57,19 @@ async function load(deps: Pick<Deps, 'db'>, id: string) {
 }
 type Loaded = NonNullable<Awaited<ReturnType<typeof load>>>;
 
-function timeline(sub: Loaded, s: ConsoleSession): Entry[] {
+/** An operator's one-off message shows their words (the row's body holds the sent email's
+ * greeting and footer too), and when it waits for the person's quiet hours to end. */
+function operatorDetail(m: Loaded['messages'][number], now: Date): string {
+  const text = (m.vars as { operatorText?: unknown } | null)?.operatorText;
+  const shown = typeof text === 'string' ? text : (m.body ?? '');
+  const held =
+    m.status === 'queued' && m.dueAt && m.dueAt > now
+      ? `<br><span class="muted">waits for the person’s quiet hours to end: ${when(m.dueAt)}</span>`
+      : '';
+  return `<span style="white-space:pre-wrap">${esc(shown.slice(0, 1000))}</span>${held}`;
+}
+
+function timeline(sub: Loaded, s: ConsoleSession, now: Date): Entry[] {
   const entries: Entry[] = sub.messages.map((m) =>
     m.direction === 'in'
       ? {
@@ -67,13 +85,21 @@ function timeline(sub: Loaded, s: ConsoleSession): Entry[] {
               )
             : '<span class="muted">text not kept</span>',
         }
-      : {
-          at: m.sentAt ?? m.createdAt,
-          what: `→ ${esc(m.kind)}${m.step || m.template ? ` <span class="muted">${esc(m.step ?? m.template)}</span>` : ''}`,
-          channel: m.channel,
-          status: m.status + (m.error ? ` (${m.error})` : ''),
-          detail: `${m.subject ? `<strong>${esc(m.subject)}</strong><br>` : ''}<span style="white-space:pre-wrap">${esc((m.body ?? '').slice(0, 400))}</span>`,
-        },
+      : m.template === OPERATOR_TEMPLATE
+        ? {
+            at: m.sentAt ?? m.createdAt,
+            what: '→ Operator message',
+            channel: m.channel,
+            status: m.status + (m.error ? ` (${m.error})` : ''),
+            detail: operatorDetail(m, now),
+          }
+        : {
+            at: m.sentAt ?? m.createdAt,
+            what: `→ ${esc(m.kind)}${m.step || m.template ? ` <span class="muted">${esc(m.step ?? m.template)}</span>` : ''}`,
+            channel: m.channel,
+            status: m.status + (m.error ? ` (${m.error})` : ''),
+            detail: `${m.subject ? `<strong>${esc(m.subject)}</strong><br>` : ''}<span style="white-space:pre-wrap">${esc((m.body ?? '').slice(0, 400))}</span>`,
+          },
   );
   for (const c of sub.consents)
     entries.push({
@@ -131,45 +157,62 @@ function actions(sub: Loaded, s: ConsoleSession): string {
   return `<div class="actions" aria-label="Actions">${parts.join('')}</div>`;
 }
 
-export async function subscriberPageRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
-  app.get('/subscribers/:id', async (req, reply) => {
-    const s = sessionOf(req);
-    const { id } = req.params as { id: string };
-    const sub = UUID.test(id) ? await load(deps, id) : null;
-    if (!sub)
-      return sendPage(
-        reply,
-        consolePage(s, {
-          title: 'Not found',
-          tab: 'subscribers',
-          body: '<h1>No such subscriber</h1><p>They may have been erased. <a href="/admin/subscribers">Find another</a>.</p>',
-        }),
-        404,
-      );
-    await auditContactRead(deps, req, { actor: s.actor, subscriberId: sub.id });
-    const rows = timeline(sub, s)
-      .map(
-        (t) =>
-          `<tr><td>${when(t.at, true)}</td><td>${t.what}</td><td>${esc(t.channel)}</td><td>${esc(t.status)}</td><td>${t.detail}</td></tr>`,
-      )
-      .join('');
-    const e = sub.enrollments[0];
-    const body = `<h1>Subscriber ${esc(maskedContact(sub))}</h1>
+/** The page; `form` and `status` when it answers a post of its message card (a preview, or a
+ * refused send shown with its reason and the operator's text). */
+async function renderPage(
+  deps: Deps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  id: string,
+  form: OperatorFormState = {},
+  status = 200,
+) {
+  const s = sessionOf(req);
+  const sub = UUID.test(id) ? await load(deps, id) : null;
+  if (!sub)
+    return sendPage(
+      reply,
+      consolePage(s, {
+        title: 'Not found',
+        tab: 'subscribers',
+        body: '<h1>No such subscriber</h1><p>They may have been erased. <a href="/admin/subscribers">Find another</a>.</p>',
+      }),
+      404,
+    );
+  await auditContactRead(deps, req, { actor: s.actor, subscriberId: sub.id });
+  const rows = timeline(sub, s, deps.clock.now())
+    .map(
+      (t) =>
+        `<tr><td>${when(t.at, true)}</td><td>${t.what}</td><td>${esc(t.channel)}</td><td>${esc(t.status)}</td><td>${t.detail}</td></tr>`,
+    )
+    .join('');
+  const e = sub.enrollments[0];
+  const body = `<h1>Subscriber ${esc(maskedContact(sub))}</h1>
 <div class="card"><div class="meta"><span>status <strong>${esc(sub.status)}</strong></span><span>enrollment <strong>${esc(e?.state ?? 'none')}</strong>${e ? ` by ${esc(e.channel)}` : ''}</span>
 <span>next ${esc(e?.nextStep ?? '—')} ${e?.nextRunAt ? when(e.nextRunAt) : ''}</span><span>zone ${esc(sub.timezone)}</span><span>joined ${when(sub.createdAt)}</span></div>
 ${sub.phone || sub.email ? contactRevealControl(`/admin/subscribers/${sub.id}/contact`, s.csrf) : ''}
 ${actions(sub, s)}</div>
+${operatorMessageCard(deps, sub, s, form)}
 <h2>Timeline</h2>${scrollingTable(
-      'Timeline',
-      `<table><caption class="sr-only">Everything that happened, newest first</caption>
+    'Timeline',
+    `<table><caption class="sr-only">Everything that happened, newest first</caption>
 <thead><tr><th>When</th><th>What</th><th>Channel</th><th>Status</th><th>Detail</th></tr></thead><tbody>${rows || '<tr><td colspan="5">Nothing yet.</td></tr>'}</tbody></table>`,
-    )}
+  )}
 ${REVEAL_SCRIPT}${CONFIRM_SCRIPT}`;
-    return sendPage(
-      reply,
-      consolePage(s, { title: 'Subscriber', tab: 'subscribers', body, ...statusFrom(req.query) }),
-    );
-  });
+  return sendPage(
+    reply,
+    consolePage(s, { title: 'Subscriber', tab: 'subscribers', body, ...statusFrom(req.query) }),
+    status,
+  );
+}
+
+export async function subscriberPageRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+  app.get('/subscribers/:id', async (req, reply) =>
+    renderPage(deps, req, reply, (req.params as { id: string }).id),
+  );
+  await operatorMessageRoutes(app, deps, (req, reply, id, form, status) =>
+    renderPage(deps, req, reply, id, form, status),
+  );
 
   app.post('/subscribers/:id/:action', async (req, reply) => {
     const { id, action } = req.params as { id: string; action: string };
