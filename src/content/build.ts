@@ -6,7 +6,8 @@ import { checkProgramFile } from './check-program.ts';
 import { checkKeywords, checkLegal, checkSafety } from './check-shared.ts';
 import { Problems } from './errors.ts';
 import type { RawTree } from './read.ts';
-import type { Content, LocaleTexts, Program } from './types.ts';
+import { checkPages } from './check-pages.ts';
+import type { Content, LegalTexts, LocaleTexts, Program } from './types.ts';
 import { checkVariantsAgree } from './variants.ts';
 
 export interface BuildResult {
@@ -23,6 +24,10 @@ export function buildContent(tree: RawTree): BuildResult {
   const keywords = checkKeywords(tree.keywords, `${tree.root}/keywords.yaml`, p);
   const safety = checkSafety(tree.safety, `${tree.root}/safety.yaml`, p);
   const legal = checkLegal(tree.legal, tree.root, p);
+  const legalLocales: Record<string, LegalTexts> = {};
+  for (const [locale, files] of Object.entries(tree.legalLocales))
+    legalLocales[locale] = checkLegal(files, tree.root, p, locale);
+  const pages = checkPages(tree.pages, tree.root, p);
 
   const programs: Record<string, Program> = {};
   if (tree.programs.length === 0)
@@ -78,6 +83,8 @@ export function buildContent(tree: RawTree): BuildResult {
     safety: safety.rest,
     resources: safety.resources,
     legal,
+    legalLocales,
+    pages,
   };
   if (errors.length > 0) return { partial, errors, warnings };
   return { content: partial, partial, errors, warnings };

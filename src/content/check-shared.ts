@@ -60,10 +60,11 @@ export function checkLegal(
   files: Partial<Record<LegalFile, RawFile>>,
   root: string,
   p: Problems,
+  locale?: string,
 ): LegalTexts {
   const texts: LegalTexts = { terms: '', privacy: '' };
   for (const name of LEGAL_FILES) {
-    const path = `${root}/legal/${name}.md`;
+    const path = `${root}/legal/${locale ? `${locale}/` : ''}${name}.md`;
     const file = files[name];
     if (!file) {
       p.error(path, `file is missing (the /${name} page is made from it; Markdown)`);

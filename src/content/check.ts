@@ -238,17 +238,22 @@ export async function checkContent(
   for (const program of Object.values(built.partial.programs)) {
     checkProgram(built.partial, program, country, out, rows);
   }
-  for (const name of LEGAL_FILES) {
-    const text = built.partial.legal[name];
-    if (!text) continue; // the loader reports it
-    try {
-      renderMarkdownPage(text, LEGAL_SAMPLES);
-    } catch (e) {
-      out.errors.push(
-        `${basename(dir)}/legal/${name}.md: cannot be rendered: ${(e as Error).message}`,
-      );
+  const legalSets = [
+    ['', built.partial.legal] as const,
+    ...Object.entries(built.partial.legalLocales).map(([l, t]) => [`${l}/`, t] as const),
+  ];
+  for (const [sub, texts] of legalSets)
+    for (const name of LEGAL_FILES) {
+      const text = texts[name];
+      if (!text) continue; // the loader reports it
+      try {
+        renderMarkdownPage(text, LEGAL_SAMPLES);
+      } catch (e) {
+        out.errors.push(
+          `${basename(dir)}/legal/${sub}${name}.md: cannot be rendered: ${(e as Error).message}`,
+        );
+      }
     }
-  }
   out.report = [formatReport(rows), ...localeTables(rows)].join('\n\n');
   out.ok = out.errors.length === 0;
   return out;

@@ -31,6 +31,10 @@ export interface RawTree {
   safety?: RawFile;
   /** messages/legal/terms.md and privacy.md: the /terms and /privacy pages. */
   legal: { terms?: RawFile; privacy?: RawFile };
+  /** messages/legal/<locale>/terms.md and privacy.md: the same pages in another language. */
+  legalLocales: Record<string, { terms?: RawFile; privacy?: RawFile }>;
+  /** messages/pages/<locale>.yaml: the web pages' words, one key per string. */
+  pages: RawFile[];
 }
 
 /** Names of the folders (or files) in `path`, sorted; symbolic links are followed. */
@@ -71,9 +75,24 @@ export async function readTree(dir: string): Promise<RawTree> {
     }
     programs.push({ dir: `${root}/${programDir}`, program, locales });
   }
+  const legalLocales: RawTree['legalLocales'] = {};
+  for (const locale of await names(join(dir, 'legal'), true)) {
+    legalLocales[locale] = {
+      terms: await file('legal', locale, 'terms.md'),
+      privacy: await file('legal', locale, 'privacy.md'),
+    };
+  }
+  const pages: RawFile[] = [];
+  for (const name of await names(join(dir, 'pages'), false)) {
+    if (!name.endsWith('.yaml')) continue;
+    const page = await file('pages', name);
+    if (page) pages.push(page);
+  }
   return {
     root,
     programs,
+    legalLocales,
+    pages,
     keywords: await file('keywords.yaml'),
     safety: await file('safety.yaml'),
     legal: { terms: await file('legal', 'terms.md'), privacy: await file('legal', 'privacy.md') },

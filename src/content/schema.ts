@@ -20,6 +20,8 @@ export const programFileSchema = z.strictObject({
   /** Words that join this program, per locale, e.g. `{ en: [calm], es: [calma] }`. The default
    * program (PROGRAM) also answers keywords.yaml's `join` words. */
   keywords: z.record(z.string(), z.array(z.string().min(1))).default({}),
+  /** One line per locale, shown on the sign-up page under the program's name. */
+  description: z.record(z.string(), z.string().min(1)).optional(),
   steps: z.array(stepSchema).min(1),
 });
 export type ProgramFile = z.infer<typeof programFileSchema>;

@@ -50,6 +50,8 @@ export interface Program {
   lowRatingStep?: string;
   /** Words that join this program, per locale (program.yaml `keywords:`). */
   keywords: Record<string, string[]>;
+  /** One line per locale for the sign-up page (program.yaml `description:`). */
+  description?: Record<string, string>;
   locales: Record<string, LocaleTexts>;
 }
 
@@ -100,4 +102,8 @@ export interface Content {
   resources: Record<string, SafetyResources>;
   /** messages/legal/terms.md and privacy.md. */
   legal: LegalTexts;
+  /** messages/legal/<locale>/*.md, by locale ("es"); English is `legal`. */
+  legalLocales: Record<string, LegalTexts>;
+  /** messages/pages/<locale>.yaml: the web pages' words, by locale, then key. */
+  pages: Record<string, Record<string, string>>;
 }

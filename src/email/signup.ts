@@ -23,7 +23,7 @@ export type SignupField = 'email' | 'firstName' | 'timezone' | 'program' | 'lang
 export type SignupCheck =
   { ok: true; value: SignupForm } | { ok: false; field: SignupField; message: string };
 
-const MAX_NAME = 60;
+export const MAX_NAME = 60;
 
 /** Reads and checks the submitted fields (form or JSON). `fallbackZone` fills an empty zone;
  * `programs` checks the program and language fields (absent or empty: the default ones). */

@@ -178,15 +178,23 @@ export function composeEmail(
       : emailTemplateFor(texts(program, input), key, input.message.variant);
   if (!tpl) throw new MissingContentError(`no email "${key}"`);
   if (!input.subscriber.email) throw new MissingContentError('subscriber has no email address');
-  const v = vars(config, content, program, input);
+  const locale = localeOf(program, input);
+  // An email's terms and privacy links open those pages in its language (an SMS keeps the bare
+  // links: its length is budgeted in segments by `content check`).
+  const lang = locale === 'en' ? '' : `?language=${encodeURIComponent(locale)}`;
+  const v: Record<string, string> = {
+    ...vars(config, content, program, input),
+    termsUrl: config.termsUrl + lang,
+    privacyUrl: config.privacyUrl + lang,
+  };
   const rendered = renderEmail(tpl, v, {
-    locale: localeOf(program, input),
+    locale,
     firstName: input.subscriber.firstName ?? undefined,
     unsubscribeUrl: v.unsubscribeUrl ?? '',
     postalAddress: config.email.postalAddress,
     programName: program.name,
-    termsUrl: config.termsUrl,
-    privacyUrl: config.privacyUrl,
+    termsUrl: config.termsUrl + lang,
+    privacyUrl: config.privacyUrl + lang,
   });
   const token = v.unsubscribeUrl?.split('/').pop() ?? '';
   return {

@@ -12,6 +12,7 @@ import { API, routeOptions } from './api-schemas.ts';
 import { keyedHash } from '../security/crypto.ts';
 import { checkInboxPage, signupPage, tooManyPage } from './email-signup-page.ts';
 import { evidenceOf, sendPage, wantsJson } from './email-request.ts';
+import { pageWords } from './page-words.ts';
 import { clientId, rateLimit } from './rate-limit.ts';
 
 /** Attempts allowed per window. Per address: a person retrying is fine, a flood of mail is not. */
@@ -21,6 +22,8 @@ export const SIGNUP_LIMITS = {
 };
 
 export async function emailSignupRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+  // The pages speak the language the form carries (`language`), English for any other value.
+  const wordsOf = (language: unknown) => pageWords(deps.content, language);
   const form = (
     values?: Record<string, string | undefined>,
     error?: Parameters<typeof signupPage>[0]['error'],
@@ -28,6 +31,7 @@ export async function emailSignupRoutes(app: FastifyInstance, deps: Deps): Promi
     signupPage({
       program: deps.programs.get(values?.program ?? '') ?? deps.programs.default,
       defaultZone: deps.config.defaultTimezone,
+      words: wordsOf(values?.language),
       values,
       error,
     });
@@ -45,6 +49,7 @@ export async function emailSignupRoutes(app: FastifyInstance, deps: Deps): Promi
 
   app.post(API.subscribe.url, routeOptions(API.subscribe), async (req, reply) => {
     const json = wantsJson(req);
+    const language = (req.body as Record<string, unknown> | undefined)?.language;
     const tooMany = (retryAfter: number, scope: string): FastifyReply => {
       metrics.inc('steady_signup_cap_hits_total', { cap: `email_${scope}` });
       reply.header('Retry-After', String(retryAfter));
@@ -54,7 +59,7 @@ export async function emailSignupRoutes(app: FastifyInstance, deps: Deps): Promi
           message: 'Too many sign-up attempts; please try again later.',
           retryAfter,
         });
-      return sendPage(reply, 429, tooManyPage(retryAfter));
+      return sendPage(reply, 429, tooManyPage(wordsOf(language), retryAfter));
     };
 
     const byIp = await rateLimit(
@@ -107,6 +112,8 @@ export async function emailSignupRoutes(app: FastifyInstance, deps: Deps): Promi
     if (cap.full) return tooMany(cap.retryAfter, 'pending_per_hour');
 
     await signUp(deps, check.value, evidenceOf(req, 'web_form', deps.clock.now()));
-    return json ? reply.send({ ok: true }) : sendPage(reply, 200, checkInboxPage());
+    return json
+      ? reply.send({ ok: true })
+      : sendPage(reply, 200, checkInboxPage(wordsOf(language)));
   });
 }

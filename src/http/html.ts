@@ -52,13 +52,15 @@ export interface PageOptions {
   quickExit?: boolean;
   head?: string;
   lang?: string;
+  /** The quick-exit button's words in the page's language. */
+  quickExitLabel?: string;
 }
 
 export function page(body: string, opts: PageOptions = {}): string {
   const exit =
     opts.quickExit === false
       ? ''
-      : `<a class="btn exit" href="${QUICK_EXIT_URL}" rel="noreferrer" id="quick-exit">Quick exit</a>`;
+      : `<a class="btn exit" href="${QUICK_EXIT_URL}" rel="noreferrer" id="quick-exit">${esc(opts.quickExitLabel ?? 'Quick exit')}</a>`;
   return `<!doctype html>
 <html lang="${esc(opts.lang ?? 'en')}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -1,6 +1,7 @@
 // A copy of messages/ in a temp folder that a test may break. The shared files (keywords.yaml,
 // safety.yaml) are small stand-ins, so these tests do not depend on their current wording; the
-// legal pages (legal/terms.md, privacy.md) are copied as they are.
+// legal pages (legal/terms.md, privacy.md, legal/es/) and the web pages' words (pages/) are copied
+// as they are.
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +63,7 @@ export function copyMessages(): Fixture {
   const dir = join(base, 'messages');
   cpSync(join(REAL_MESSAGES, 'steady'), join(dir, 'steady'), { recursive: true });
   cpSync(join(REAL_MESSAGES, 'legal'), join(dir, 'legal'), { recursive: true });
+  cpSync(join(REAL_MESSAGES, 'pages'), join(dir, 'pages'), { recursive: true });
   writeFileSync(join(dir, 'keywords.yaml'), KEYWORDS_YAML);
   writeFileSync(join(dir, 'safety.yaml'), SAFETY_YAML);
   const fixture: Fixture = {
