@@ -331,15 +331,29 @@ const EN: Rule[] = [
     answer: 'optout',
   },
   {
+    // "stop my husband reads these", "stop he checks my phone": a stop word opening the reply,
+    // then the reason, unpunctuated. Someone else in the reason (who reads or checks) makes it a
+    // clear stop; "stop i love this" or "stop you" may be delight ("stop, this is so cute"), so
+    // those ask.
+    name: 'leading-stop-reason',
+    re: /^(?:(?:please|ok|okay|omg|just)\s+)*(?:stop|quit|unsubscribe|cancel|stop all|alto|basta)\s+(?:(?:please|now|right now|asap)\s+)*(?:he|she|they|hes|shes|theyre|my (?:partner|husband|wife|boyfriend|girlfriend|bf|gf|ex|fiance|fiancee|mom|mum|dad|mother|father|family|boss|kids?|son|daughter|brother|sister|roommate|in laws)|someone|somebody|people|el|ella|ellos|mi (?:esposo|esposa|marido|pareja|novio|novia|mama|papa|familia|ex|hijo|hija)|alguien)\b/,
+    answer: 'optout',
+  },
+  {
+    name: 'leading-stop-unclear',
+    re: /^(?:(?:please|ok|okay|just)\s+)*(?:stop|quit|unsubscribe|cancel|stop all|alto|basta)\s+(?:(?:please|now)\s+)*(?:i|i am|we|you|your|this|these|yo|esto|estos)\b/,
+    answer: 'unclear',
+  },
+  {
     name: 'bare-verb',
     re: new RegExp(
-      `^(?:${FILLER}\\s+)*(?:stop|unsubscribe|quit|cancel|end|stop all|cease|discontinue|halt)(?:\\s+(?!it$|this$)${FILLER})*$`,
+      `^(?:${FILLER}\\s+)*(?:stop|unsubscribe|quit|cancel|end|stop all|cease|discontinue|halt|remove)(?:\\s+(?!it$|this$)${FILLER})*$`,
     ),
     answer: 'optout',
   },
   {
     name: 'stop-it',
-    re: /^(?:please\s+)?(?:stop it|stop this|end this|end it|cancel it|cancel this)(?:\s+please)?$/,
+    re: /^(?:please\s+)?(?:stop it|stop this|end this|end it|cancel it|cancel this|quit it|quit this)(?:\s+please)?$/,
     answer: 'unclear',
   },
   {
@@ -352,7 +366,7 @@ const EN: Rule[] = [
   {
     name: 'want-to-quit',
     re: new RegExp(
-      `^i\\s+(?:want to|need to|would like to|wish to|am going to|have to|would like)\\s+(?:${STOP_VERB}|leave)(?:\\s+(?:this|it|now|please|the program|already))*$|^i (?:quit|want out|am out|am finished|am done|am so done|am done with (?:this|these|it|you guys|you))$|^(?:can|could|may) i (?:${STOP_VERB}|leave|get out)(?:\\s+(?:this|it|now|please))*$`,
+      `^i\\s+(?:want to|need to|would like to|wish to|am going to|have to|would like)\\s+(?:${STOP_VERB}|leave)(?:\\s+(?:this|it|now|please|the program|already))*$|^i (?:quit|cancel|want out|am out|am finished|am done|am so done|am done with (?:this|these|it|you guys|you))$|^(?:can|could|may) i (?:${STOP_VERB}|leave|get out)(?:\\s+(?:this|it|now|please))*$`,
     ),
     answer: 'unclear',
   },
@@ -428,13 +442,22 @@ const ES: Rule[] = [
     subjectCheck: true,
   },
   {
+    // "para ya con los mensajes": the singular imperative needs "con" (alone, "para" is "for").
+    name: 'es-para-con',
+    re: new RegExp(
+      `\\b(?:para|paren|pare|parale|parenle)\\s+(?:ya\\s+|por favor\\s+)*con\\s+(?:los\\s+|sus\\s+|estos\\s+|tantos\\s+|tanto\\s+)?(?:${ES_MSG_NOUN}|mensaje)\\b`,
+    ),
+    answer: 'optout',
+    subjectCheck: true,
+  },
+  {
     name: 'es-revoke',
     re: /\b(?:(?:este|esto|ese) (?:sea|fuera|es|seria) el ultimo (?:mensajes?|textos?|correos?))\b|\b(?:revoco|retiro|cancelo|revocar|retirar)\s+(?:mi\s+)?(?:consentimiento|permiso|autorizacion)\b|\bno (?:doy|tienen) (?:mi )?(?:consentimiento|permiso)\b|\bno (?:autorizo|acepto|doy permiso)\b/,
     answer: 'optout',
   },
   {
     name: 'es-bare-verb',
-    re: /^(?:(?:ya|por favor|ok|oye|porfa|ya por favor)\s+)*(?:paren|parar|pare|alto|stop|detener|detenganse|detente|cancelar|cancelen|baja|fin|salir|no mas mensajes)(?:\s+(?:ya|por favor|gracias|ahora|ahora mismo|todo))*$/,
+    re: /^(?:(?:ya|por favor|ok|oye|porfa|ya por favor)\s+)*(?:paren|parar|pare|alto|stop|detener|detenganse|detente|cancelar|cancelen|baja|fin|salir|no mas mensajes|para(?=\s+(?:ya|por favor)))(?:\s+(?:ya|por favor|gracias|ahora|ahora mismo|todo))*$/,
     answer: 'optout',
   },
   {
@@ -460,7 +483,7 @@ const ES: Rule[] = [
   },
   {
     name: 'es-unclear',
-    re: /^(?:ya no quiero|ya no|ya basta|ya estuvo|no me interesa|no gracias|no quiero|no quiero esto|ya no quiero esto|quiero salir|hasta aqui|no se si esto es para mi|esto no es para mi|quiero salirme|me quiero salir|como cancelo|como lo cancelo|como me salgo|como salgo de esto|como paro esto|ya fue suficiente|suficiente)(?:\s+(?:por favor|gracias|mas|esto|de esto|de aqui|de la lista))*$/,
+    re: /^(?:ya no quiero|ya no|ya basta|ya estuvo|no me interesa|no gracias|no quiero|no quiero esto|ya no quiero esto|quiero salir|hasta aqui|no se si esto es para mi|esto no es para mi|quiero salirme|me quiero salir|como cancelo|como lo cancelo|como me salgo|como salgo de esto|como paro esto|ya fue suficiente|suficiente|quiero cancelar|quiero cancelarlo|quisiera cancelar|quiero parar)(?:\s+(?:por favor|gracias|mas|esto|de esto|de aqui|de la lista))*$/,
     answer: 'unclear',
   },
 ];
