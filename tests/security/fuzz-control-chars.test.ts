@@ -295,7 +295,7 @@ describe('control characters in every field of every route', () => {
     expect(bad).toEqual([]);
   });
 
-  it('in the signed inbound-email webhook: 400 in every field; tabs and line breaks only in the text', async () => {
+  it('in the signed inbound-email webhook: 400 in every header field; the text is cleaned, never refused', async () => {
     const rng = prng(SEED + 3);
     const domain = t.config.email.replyDomain;
     const mail = () => ({
@@ -304,6 +304,7 @@ describe('control characters in every field of every route', () => {
       subject: 'Re: hello',
       text: '4',
       messageId: '<abc@mail.example.org>',
+      authenticationResults: 'mx.example.org; dmarc=pass header.from=example.org',
     });
     const post = (body: unknown) => {
       const raw = JSON.stringify(body);
@@ -323,11 +324,13 @@ describe('control characters in every field of every route', () => {
       for (const char of charsFor(rng)) {
         const body = { ...mail(), [field]: poisoned(rng, mail()[field], char) };
         const res = await post(body);
-        if (res.statusCode !== 400) bad.push(`${field}=${show(char)} -> ${res.statusCode}`);
+        const expected = field === 'text' ? 200 : 400;
+        if (res.statusCode !== expected)
+          bad.push(`${field}=${show(char)} -> ${res.statusCode} (expected ${expected})`);
       }
       for (const char of ['\n', '\r']) {
         const res = await post({ ...mail(), [field]: `${mail()[field]}${char}x` });
-        const expected = field === 'text' ? 200 : 400;
+        const expected = field === 'text' || field === 'authenticationResults' ? 200 : 400;
         if (res.statusCode !== expected)
           bad.push(`${field}=${show(char)} -> ${res.statusCode} (expected ${expected})`);
       }

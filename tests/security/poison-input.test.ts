@@ -109,7 +109,7 @@ describe('HTTP: control characters are a 400, never a 500', () => {
     expect(await t.deps.db.subscriber.count({ where: { email: { startsWith: local! } } })).toBe(0);
   });
 
-  it('a NUL in any field of the inbound-email webhook is 400 (the messageId was a 500)', async () => {
+  it('a NUL in any header field of the inbound-email webhook is 400 (the messageId was a 500); in the text it is removed and the reply read', async () => {
     const s = await activeSubscriber(t, freshEmail('hooknul'));
     const good = {
       from: s.email,
@@ -118,7 +118,7 @@ describe('HTTP: control characters are a 400, never a 500', () => {
       text: '4',
       messageId: `<hook-${Date.now()}@mail.example.org>`,
     };
-    for (const field of ['messageId', 'from', 'to', 'subject', 'text'] as const) {
+    for (const field of ['messageId', 'from', 'to', 'subject'] as const) {
       const value = field === 'to' ? [s.replyTo, `x\u0000@${t.config.email.replyDomain}`] : null;
       const res = await postHook({ ...good, [field]: value ?? `${good[field]}\u0000` });
       expect(res.statusCode, field).toBe(400);
@@ -131,6 +131,22 @@ describe('HTTP: control characters are a 400, never a 500', () => {
     const rows = await inboundRows(s.id);
     expect(rows).toHaveLength(1);
     expect(decryptText(t.config.encryptionKeys, rows[0]!.bodyEnc!)).toBe('4\r\n\tthanks\n');
+    // A STOP with a stray NUL is a STOP: never refused, never lost.
+    const stop = await postHook({
+      ...good,
+      text: 'STOP\u0000',
+      messageId: `<hook-stop-${Date.now()}@mail.example.org>`,
+    });
+    expect(stop.statusCode, stop.body).toBe(200);
+    await t.settle();
+    const after = await inboundRows(s.id);
+    expect(after).toHaveLength(2);
+    expect(after.map((r) => decryptText(t.config.encryptionKeys, r.bodyEnc!)).sort()).toContain(
+      'STOP',
+    );
+    expect((await t.deps.db.subscriber.findUniqueOrThrow({ where: { id: s.id } })).status).toBe(
+      'stopped',
+    );
   });
 
   it('control characters in a path, a query or a body field of any route are 400', async () => {
