@@ -1,6 +1,7 @@
 // Checks one locale's texts against the program: every step and system message present,
 // placeholders known and used where they can be filled, nothing left unreferenced.
 import { placeholdersIn } from '../core/render.ts';
+import { checkDisclosures } from './check-disclosures.ts';
 import type { Problems } from './errors.ts';
 import {
   EMAIL_SYSTEM_KEYS,
@@ -134,6 +135,7 @@ export function checkLocale(
     if (smsRead && !sms[key])
       p.error(smsPath, `system message "${key}" is missing (under system:)`);
   }
+  if (smsRead) checkDisclosures(raw.locale, sms, smsPath, p);
   for (const key of EMAIL_SYSTEM_KEYS) {
     if (!raw.emails.some((f) => f.path === emailPath(key))) {
       p.error(emailPath(key), `system email "${key}" is missing`);

@@ -283,6 +283,8 @@ async function startOne(
   )
     return null;
   const restart = enrollment.state === 'stopped' && enrollment.nextStep !== null;
+  // Coming back after STOP (by START, or by signing up again and confirming, as email does).
+  const back = wasStopped || enrollment.state === 'stopped';
   const program = deps.programs.of(enrollment.program);
   const plan = restart ? null : firstRun(program, now, sub, deps.config.quietHours);
   await tx.enrollment.update({
@@ -305,10 +307,11 @@ async function startOne(
       enrollmentId: enrollment.id,
       channel,
       kind: 'system',
-      // START's short confirmation is an SMS idea; by email a returning person gets the welcome.
-      template: wasStopped && channel === 'sms' ? 'start_confirm' : 'welcome',
+      // Coming back after STOP: the full disclosure again (the email one also carries the safety
+      // note and the help lines, as the welcome does).
+      template: back ? 'start_confirm' : 'welcome',
       lane: 'priority',
-      dedupeKey: `${wasStopped ? 'start' : 'welcome'}-${enrollment.id}-${now.getTime()}`,
+      dedupeKey: `${back ? 'start' : 'welcome'}-${enrollment.id}-${now.getTime()}`,
     },
     now,
   );

@@ -221,12 +221,12 @@ describe('/confirm/:token', () => {
       'opt_in',
       'opt_out',
     ]);
-    // The welcome again (it carries the safety note), and the program picks up where it stopped.
-    expect(
-      mailTo(t, email)
-        .slice(before)
-        .map((m) => m.subject),
-    ).toEqual(['Welcome to Steady']);
+    // The re-subscribe confirmation (the full disclosure, with the safety note and the help
+    // lines), and the program picks up where it stopped.
+    const back = mailTo(t, email).slice(before);
+    expect(back.map((m) => m.subject)).toEqual(["You're signed up again"]);
+    for (const part of ['Reply HELP', 'STOP', '/terms', 'In an emergency, call'])
+      expect(back[0]!.text).toContain(part);
     const e = await t.deps.db.enrollment.findFirstOrThrow({ where: { subscriberId: sub.id } });
     expect(e.state).toBe('active');
   });
