@@ -53,6 +53,26 @@ describe('content check of a copy', () => {
     }
   });
 
+  it('fails an opt-in, re-subscribe or HELP text that leaves out a carrier disclosure', async () => {
+    fx = copyMessages();
+    fx.edit('steady/en/sms.yaml', (t) => t.replace(/ Msg frequency varies\./, ''));
+    fx.edit('steady/es/sms.yaml', (t) =>
+      t.replace(/ AYUDA para ayuda \(\{\{supportContact\}\}\),/, ' AYUDA para ayuda,'),
+    );
+    const result = await checkContent(fx.dir);
+    expect(result.ok).toBe(false);
+    expect(result.errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /steady\/en\/sms\.yaml: system\.optin_confirm must carry what carriers check; missing "Msg frequency varies"/,
+        ),
+        expect.stringMatching(
+          /steady\/es\/sms\.yaml: system\.optin_confirm must carry what carriers check; missing \{\{supportContact\}\}/,
+        ),
+      ]),
+    );
+  });
+
   it('fails an SMS longer than 2 segments', async () => {
     fx = copyMessages();
     fx.edit('steady/en/sms.yaml', (t) =>
