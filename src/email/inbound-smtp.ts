@@ -14,6 +14,7 @@
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { clientKey } from '../core/client-key.ts';
 import { hasControlChars } from '../core/control-chars.ts';
 import type { Deps } from '../deps.ts';
 import { authResultsValues } from './auth-results.ts';
@@ -98,15 +99,16 @@ function headerProblem(parsed: ParsedMail): string | null {
 }
 
 /**
- * Connections per client address, counted from onConnect to onClose, so one host cannot take
- * every slot (smtp-server's maxClients counts all clients together).
+ * Connections per client (an IPv4 address or an IPv6 /64, as the HTTP limits count), from
+ * onConnect to onClose, so one host cannot take every slot (smtp-server's maxClients counts all
+ * clients together).
  */
 function perClientLimit(limit: number) {
   const open = new Map<string, number>();
   const counted = new Map<string, string>(); // session id -> client address
   return {
     admit(session: SMTPServerSession): boolean {
-      const who = session.remoteAddress;
+      const who = clientKey(session.remoteAddress);
       const n = open.get(who) ?? 0;
       if (n >= limit) return false;
       open.set(who, n + 1);
