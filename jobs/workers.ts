@@ -7,6 +7,7 @@ import type { Deps } from '../src/deps.ts';
 import { deliver, SendLater } from '../src/flows/deliver.ts';
 import { handleInbound } from '../src/flows/inbound.ts';
 import { redisConnection, type QueueName, type SendJob } from '../src/queues.ts';
+import { queuePrefix } from '../src/redis.ts';
 import { startEventWorker } from './events-worker.ts';
 import { lanes } from './lanes.ts';
 
@@ -57,7 +58,7 @@ export function startWorkers(deps: Deps, opts: WorkerOptions): WorkerPool {
     // that still fails for good while its row waits is revived by the sweep.
     const common = {
       connection,
-      prefix: config.redisPrefix,
+      prefix: queuePrefix(config),
       autorun: true,
       lockDuration: 10_000,
       stalledInterval: 5_000,

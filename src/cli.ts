@@ -37,10 +37,11 @@ function config(): Config {
 }
 
 async function runMigrate(cfg: Config, quiet = false): Promise<void> {
-  const created = await ensureDatabase(cfg.databaseUrl);
-  const name = new URL(cfg.databaseUrl).pathname.slice(1);
+  // Straight to PostgreSQL when DIRECT_DATABASE_URL is set (README, "Behind PgBouncer").
+  const created = await ensureDatabase(cfg.directDatabaseUrl);
+  const name = new URL(cfg.directDatabaseUrl).pathname.slice(1);
   if (created && !quiet) console.log(`created database ${name}`);
-  const r = await migrate(cfg.databaseUrl, MIGRATIONS_DIR, (l) => quiet || console.log(l));
+  const r = await migrate(cfg.directDatabaseUrl, MIGRATIONS_DIR, (l) => quiet || console.log(l));
   if (!quiet)
     console.log(
       r.applied.length

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { asClusterUrl, parseRedisUrl } from './redis-url.ts';
 
 const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
 const DEV_ADMIN_TOKEN = 'dev-admin-token-0123';
@@ -133,7 +134,22 @@ const schema = z.object({
   DATABASE_URL: url(['postgresql:', 'postgres:']).default(
     'postgresql://postgres@127.0.0.1:5432/steady',
   ),
-  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  // The same database with no transaction-mode pooler (PgBouncer) in between, for what needs a
+  // session: creating and migrating the database. Unset: DATABASE_URL.
+  DIRECT_DATABASE_URL: url(['postgresql:', 'postgres:']).optional(),
+  // One server (redis://, rediss://) or a Redis Cluster (redis+cluster://host:port,host:port).
+  REDIS_URL: z
+    .string()
+    .superRefine((v, ctx) => {
+      try {
+        parseRedisUrl(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .default('redis://127.0.0.1:6379'),
+  // 1: REDIS_URL (redis:// or rediss://) names one node of a Redis Cluster.
+  REDIS_CLUSTER: bool.default(false),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
@@ -452,6 +468,10 @@ export function loadEnvFile(
 export interface Config {
   env: Env['NODE_ENV'];
   databaseUrl: string;
+  /** DIRECT_DATABASE_URL, or DATABASE_URL when unset: what needs a session (migrations). */
+  directDatabaseUrl: string;
+  /** REDIS_URL; a cluster's is always redis+cluster:// or rediss+cluster:// (REDIS_CLUSTER=1
+   * turns a redis:// URL into that), so the URL alone says which client to make (src/redis.ts). */
   redisUrl: string;
   redisPrefix: string;
   port: number;
@@ -572,7 +592,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   return {
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
-    redisUrl: e.REDIS_URL,
+    directDatabaseUrl: e.DIRECT_DATABASE_URL ?? e.DATABASE_URL,
+    redisUrl: e.REDIS_CLUSTER ? asClusterUrl(e.REDIS_URL) : e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     port: e.PORT,
     host: e.HOST,

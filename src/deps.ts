@@ -1,5 +1,4 @@
 // Everything a flow, job or route needs, built once by main.ts (or by a test) and passed down.
-import type { Redis } from 'ioredis';
 import type { EmailSender, SmsSender } from './channels/port.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
@@ -9,11 +8,13 @@ import type { SafetyScreener } from './safety/screen.ts';
 import type { Db } from './db/client.ts';
 import type { Log } from './log.ts';
 import type { Queues } from './queues.ts';
+import type { RedisClient } from './redis.ts';
 
 export interface Deps {
   config: Config;
   db: Db;
-  redis: Redis;
+  /** A single server's client or a Redis Cluster's (src/redis.ts): one key per command. */
+  redis: RedisClient;
   queues: Queues;
   sms: SmsSender;
   email: EmailSender;

@@ -1,6 +1,5 @@
 // Builds the dependencies from configuration and starts roles. The only place that constructs
 // adapters (database, Redis, queues, channels); everything else receives them.
-import { Redis } from 'ioredis';
 import { outboxEmail, outboxSms } from './channels/outbox.ts';
 import type { EmailSender, SmsSender } from './channels/port.ts';
 import { smtpEmail } from './channels/smtp.ts';
@@ -15,6 +14,7 @@ import type { Deps } from './deps.ts';
 import { createLog, type Log } from './log.ts';
 import { closeQueues, createQueues } from './queues.ts';
 import { reportRedisErrors } from './redis-errors.ts';
+import { createRedis, describeRedis, masters, queuePrefix, type RedisClient } from './redis.ts';
 import { MESSAGES_DIR } from './paths.ts';
 
 export { MESSAGES_DIR, MIGRATIONS_DIR } from './paths.ts';
@@ -45,9 +45,9 @@ export function buildEmail(config: Config, db: Db, log: Log): EmailSender {
 }
 
 /** Checks that PostgreSQL and Redis answer and that Redis will not evict queued jobs. */
-export async function checkServices(config: Config, db: Db, redis: Redis): Promise<void> {
+export async function checkServices(config: Config, db: Db, redis: RedisClient): Promise<void> {
   const pg = new URL(config.databaseUrl);
-  const rd = new URL(config.redisUrl);
+  const rd = describeRedis(config.redisUrl);
   const problems: string[] = [];
   try {
     await db.$queryRaw`SELECT 1`;
@@ -58,15 +58,19 @@ export async function checkServices(config: Config, db: Db, redis: Redis): Promi
     );
   }
   try {
-    const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
-    if (policy !== 'noeviction')
-      problems.push(
-        `Redis at ${rd.hostname}:${rd.port || 6379} has maxmemory-policy "${policy}": it could evict queued jobs.\n` +
-          `    Set it: redis-cli config set maxmemory-policy noeviction   (and in redis.conf)`,
-      );
+    // Every master of a cluster: each holds some of the keys.
+    for (const node of await masters(redis)) {
+      const [, policy] = (await node.config('GET', 'maxmemory-policy')) as [string, string];
+      const at = redis === node ? rd : `${node.options.host}:${node.options.port}`;
+      if (policy !== 'noeviction')
+        problems.push(
+          `Redis at ${at} has maxmemory-policy "${policy}": it could evict queued jobs.\n` +
+            `    Set it: redis-cli config set maxmemory-policy noeviction   (and in redis.conf)`,
+        );
+    }
   } catch (err) {
     problems.push(
-      `Redis is not reachable at ${rd.hostname}:${rd.port || 6379} (${firstLine(err)}).\n` +
+      `Redis is not reachable at ${rd} (${firstLine(err)}).\n` +
         `    Start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379   (or docker compose up -d redis)`,
     );
   }
@@ -105,7 +109,7 @@ export async function buildDeps(config: Config, opts: BuildOptions = {}): Promis
     max: opts.dbPoolSize ?? 10,
     strictTransactions: config.env === 'test',
   });
-  const redis = new Redis(config.redisUrl, {
+  const redis = createRedis(config.redisUrl, {
     maxRetriesPerRequest: 2,
     lazyConnect: true,
     enableOfflineQueue: true,
@@ -126,9 +130,13 @@ export async function buildDeps(config: Config, opts: BuildOptions = {}): Promis
       throw err;
     }
   }
-  const queueConnection = redis.duplicate({ maxRetriesPerRequest: null });
+  const queueConnection = createRedis(config.redisUrl, {
+    maxRetriesPerRequest: null,
+    lazyConnect: true,
+    enableOfflineQueue: true,
+  });
   reportRedisErrors(queueConnection, log, 'queues');
-  const queues = createQueues(queueConnection, config.redisPrefix);
+  const queues = createQueues(queueConnection, queuePrefix(config));
   return {
     config,
     db,

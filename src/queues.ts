@@ -2,7 +2,7 @@
 // carries nothing else (never a phone number, an address or a text), and a sweep can rebuild the
 // jobs from the rows if Redis loses them.
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import { createRedis, type RedisClient } from './redis.ts';
 
 /** Program messages go on the channel queues; answers a person is waiting for (safety messages,
  * keyword replies, acknowledgements) on `priority`, which has its own workers so it never waits
@@ -30,8 +30,10 @@ export type JobData = {
 
 export type Queues = { [K in QueueName]: Queue<JobData[K]> };
 
-export function redisConnection(url: string, forWorker = false): Redis {
-  return new Redis(url, {
+/** A connection for BullMQ (a Redis Cluster's when REDIS_URL names one: src/redis.ts). Queues and
+ * workers take their prefix from queuePrefix(config), a hash tag on a cluster. */
+export function redisConnection(url: string, forWorker = false): RedisClient {
+  return createRedis(url, {
     // Workers block on Redis and must not give up on a slow command; BullMQ requires this.
     maxRetriesPerRequest: forWorker ? null : 3,
     enableReadyCheck: true,

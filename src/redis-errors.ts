@@ -1,13 +1,16 @@
 // A Redis connection's errors: counted (steady_redis_errors_total{connection,code}) and logged at
 // most once a minute per connection and code. ioredis emits one per failed reconnect; without a
 // listener it would print each one, and an empty listener would hide an outage for good.
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from './redis.ts';
 import { errorCode, logThrottled, maskedMessage } from './error-report.ts';
 import type { Log } from './log.ts';
 import { metrics } from './metrics.ts';
 
-export function reportRedisErrors(redis: Redis, log: Log, connection: string): void {
-  redis.on('error', (err: unknown) => {
+export function reportRedisErrors(redis: RedisClient, log: Log, connection: string): void {
+  // A cluster client also reports each node's errors (`node error`), e.g. a master that died.
+  const events = isCluster(redis) ? ['error', 'node error'] : ['error'];
+  for (const event of events) redis.on(event, (err: unknown) => report(err));
+  function report(err: unknown) {
     const code = errorCode(err);
     metrics.inc('steady_redis_errors_total', { connection, code });
     logThrottled(
@@ -17,5 +20,5 @@ export function reportRedisErrors(redis: Redis, log: Log, connection: string): v
       { connection, code, err: maskedMessage(err) },
       'Redis error (logged once a minute per kind; see steady_redis_errors_total)',
     );
-  });
+  }
 }

@@ -13,7 +13,11 @@ import { ROOT } from '../src/paths.ts';
 const HELP: Record<string, string> = {
   NODE_ENV: 'development | test | production (production refuses every public default below)',
   DATABASE_URL: 'PostgreSQL; `dev` creates and migrates the database',
-  REDIS_URL: 'Redis; must have maxmemory-policy noeviction',
+  DIRECT_DATABASE_URL:
+    'PostgreSQL without PgBouncer in between, for migrate (unset: DATABASE_URL; README "Behind PgBouncer")',
+  REDIS_URL:
+    'Redis (redis://, rediss://) or a Redis Cluster (redis+cluster://host:port,host:port); noeviction',
+  REDIS_CLUSTER: '1: REDIS_URL (redis:// or rediss://) names one node of a Redis Cluster',
   REDIS_PREFIX: 'key prefix for queues and locks',
   PORT: 'web listener',
   HOST: 'web listener address (0.0.0.0 in the image)',

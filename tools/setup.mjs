@@ -64,7 +64,8 @@ function reachable(host, port) {
 }
 
 const pg = new URL(databaseUrl);
-const rd = new URL(redisUrl);
+// A Redis Cluster (redis+cluster://h:p,h:p): its first node is checked.
+const rd = new URL(redisUrl.replace(/^(rediss?)\+cluster:\/\/([^,/?]*).*$/i, '$1://$2'));
 const missing = [];
 if (!(await reachable(pg.hostname, pg.port || 5432)))
   missing.push(

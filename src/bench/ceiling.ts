@@ -3,11 +3,11 @@
 // that makes one HTTP POST to the fake provider through the real twilio SDK and inserts one row.
 // It is what these 2 cores can do at all; Steady's rate is reported as a fraction of it.
 import { Queue, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { twilioSms } from '../channels/twilio.ts';
 import type { Config } from '../config.ts';
 import { redisConnection, SEND_JOB_OPTIONS } from '../queues.ts';
+import { createRedis, queuePrefix } from '../redis.ts';
 import { benchPool, CEILING_QUEUE, steadyEnv, truncateBenchTables, type BenchEnv } from './env.ts';
 import { serviceCpu, startChild, startFake, type Usage } from './procs.ts';
 import type { Progress } from './progress.ts';
@@ -33,10 +33,10 @@ export async function startBarePipeline(config: Config) {
     from: config.sms.from,
     apiBase: config.sms.apiBase,
   });
-  const queueConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const queueConnection = createRedis(config.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue<BareJob>(CEILING_QUEUE, {
     connection: queueConnection,
-    prefix: config.redisPrefix,
+    prefix: queuePrefix(config),
   });
   const workerConnection = redisConnection(config.redisUrl, true);
   const statusCallback = `${config.publicUrl}/webhooks/twilio/status`;
@@ -57,7 +57,7 @@ export async function startBarePipeline(config: Config) {
     },
     {
       connection: workerConnection,
-      prefix: config.redisPrefix,
+      prefix: queuePrefix(config),
       concurrency: config.sendConcurrency,
     },
   );

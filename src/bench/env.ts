@@ -2,12 +2,12 @@
 // own Redis key prefix, never those of `dev` or the tests. Every part starts by emptying the bench
 // tables, and the run ends by removing every key under the bench prefix.
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Config } from '../config.ts';
 import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { MIGRATIONS_DIR } from '../paths.ts';
 import { QUEUE_NAMES } from '../queues.ts';
+import { createRedis, deleteKeys, queuePrefix } from '../redis.ts';
 
 export const BENCH_DATABASE = 'steady_bench';
 export const BENCH_PREFIX = 'steadybench';
@@ -18,6 +18,9 @@ export interface BenchEnv {
   /** The configuration the command was started with (concurrency, batch and pool defaults). */
   config: Config;
   databaseUrl: string;
+  /** The same database with no pooler in between (DIRECT_DATABASE_URL's server): the session lock
+   * and creating, migrating and dropping the database go through it. */
+  directDatabaseUrl: string;
   redisUrl: string;
   redisPrefix: string;
 }
@@ -36,7 +39,15 @@ export function benchEnv(
     );
   const url = new URL(config.databaseUrl);
   url.pathname = '/' + database;
-  return { config, databaseUrl: url.toString(), redisUrl: config.redisUrl, redisPrefix: prefix };
+  const direct = new URL(config.directDatabaseUrl);
+  direct.pathname = '/' + database;
+  return {
+    config,
+    databaseUrl: url.toString(),
+    directDatabaseUrl: direct.toString(),
+    redisUrl: config.redisUrl,
+    redisPrefix: prefix,
+  };
 }
 
 /** Tables of the bare pipeline (the ceiling): due rows with a partial index, and a send log. */
@@ -56,8 +67,8 @@ CREATE TABLE IF NOT EXISTS bench_sent (
 
 /** Creates and migrates the bench database (idempotent), plus the ceiling's own tables. */
 export async function prepareDatabase(env: BenchEnv): Promise<void> {
-  await ensureDatabase(env.databaseUrl);
-  await migrate(env.databaseUrl, MIGRATIONS_DIR);
+  await ensureDatabase(env.directDatabaseUrl);
+  await migrate(env.directDatabaseUrl, MIGRATIONS_DIR);
   const client = new pg.Client({ connectionString: env.databaseUrl });
   await client.connect();
   try {
@@ -70,7 +81,7 @@ export async function prepareDatabase(env: BenchEnv): Promise<void> {
 /** One benchmark at a time per bench database: two would empty each other's tables. Holds a
  * session lock until `release` (or until the process ends). */
 export async function lockBench(env: BenchEnv): Promise<{ release(): Promise<void> }> {
-  const client = new pg.Client({ connectionString: env.databaseUrl });
+  const client = new pg.Client({ connectionString: env.directDatabaseUrl });
   await client.connect();
   const { rows } = await client.query<{ ok: boolean }>(
     "SELECT pg_try_advisory_lock(hashtext('steady-bench')) AS ok",
@@ -85,7 +96,7 @@ export async function lockBench(env: BenchEnv): Promise<{ release(): Promise<voi
 
 /** Drops a bench database (the smoke test makes its own each run). */
 export async function dropBenchDatabase(env: BenchEnv): Promise<void> {
-  const url = new URL(env.databaseUrl);
+  const url = new URL(env.directDatabaseUrl);
   const name = url.pathname.slice(1);
   if (!name.startsWith(BENCH_DATABASE)) throw new Error(`refusing to drop "${name}"`);
   url.pathname = '/postgres';
@@ -126,19 +137,17 @@ export async function truncateBenchTables(env: BenchEnv, pool: pg.Pool): Promise
 
 /** Removes the bench's queues and every other key under its prefix (cron slots, limits). */
 export async function cleanRedis(env: BenchEnv): Promise<void> {
-  const redis = new Redis(env.redisUrl, { maxRetriesPerRequest: null });
+  const redis = createRedis(env.redisUrl, { maxRetriesPerRequest: null });
+  const prefix = queuePrefix(env);
   try {
     for (const name of [...QUEUE_NAMES, CEILING_QUEUE]) {
-      const q = new Queue(name, { connection: redis, prefix: env.redisPrefix });
+      const q = new Queue(name, { connection: redis, prefix });
       await q.obliterate({ force: true }).catch(() => {});
       await q.close();
     }
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${env.redisPrefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    // Every master of a cluster; the queues' keys there are under `{prefix}:`.
+    await deleteKeys(redis, `${env.redisPrefix}:*`);
+    if (prefix !== env.redisPrefix) await deleteKeys(redis, `${prefix}:*`);
   } finally {
     redis.disconnect();
   }

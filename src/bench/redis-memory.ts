@@ -1,11 +1,16 @@
 // Redis memory as the benchmark sees it: INFO memory's used_memory sampled while a part runs (the
 // whole instance, so other users of the same Redis show up too), and the bytes held by the bench's
 // own keys (MEMORY USAGE over its prefix), which is exact but too slow to sample.
-import { Redis } from 'ioredis';
+import { createRedis, isClusterUrl, masters, scanKeys, type RedisClient } from '../redis.ts';
 
-export async function usedMemory(redis: Redis): Promise<number> {
-  const info = await redis.info('memory');
-  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+/** used_memory of the server, or summed over a cluster's masters. */
+export async function usedMemory(redis: RedisClient): Promise<number> {
+  let bytes = 0;
+  for (const node of await masters(redis)) {
+    const info = await node.info('memory');
+    bytes += Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+  }
+  return bytes;
 }
 
 export interface MemorySampler {
@@ -15,7 +20,7 @@ export interface MemorySampler {
 }
 
 export function sampleMemory(redisUrl: string, everyMs = 250): MemorySampler {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = createRedis(redisUrl, { maxRetriesPerRequest: 1 });
   let peak = 0;
   let last = 0;
   let inFlight: Promise<void> | null = null;
@@ -44,25 +49,24 @@ export function sampleMemory(redisUrl: string, everyMs = 250): MemorySampler {
   };
 }
 
-/** Bytes held by keys under `prefix:` (sum of MEMORY USAGE), and how many keys there are. */
+/** Bytes held by keys under `prefix:` (sum of MEMORY USAGE), and how many keys there are. On a
+ * cluster the queues' keys are under `{prefix}:` (queuePrefix), counted too. */
 export async function prefixBytes(
   redisUrl: string,
   prefix: string,
 ): Promise<{ bytes: number; keys: number }> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = createRedis(redisUrl, { maxRetriesPerRequest: 1 });
   let bytes = 0;
   let keys = 0;
   try {
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (!batch.length) continue;
-      const pipe = redis.pipeline();
-      for (const k of batch) pipe.memory('USAGE', k, 'SAMPLES', '0');
-      for (const [err, v] of (await pipe.exec()) ?? []) if (!err) bytes += Number(v ?? 0);
-      keys += batch.length;
-    } while (cursor !== '0');
+    const patterns = [`${prefix}:*`, ...(isClusterUrl(redisUrl) ? [`{${prefix}}:*`] : [])];
+    for (const pattern of patterns)
+      await scanKeys(redis, pattern, async (batch, node) => {
+        const pipe = node.pipeline();
+        for (const k of batch) pipe.memory('USAGE', k, 'SAMPLES', '0');
+        for (const [err, v] of (await pipe.exec()) ?? []) if (!err) bytes += Number(v ?? 0);
+        keys += batch.length;
+      });
   } finally {
     redis.disconnect();
   }

@@ -2,7 +2,6 @@
 // scheduler tick (claimDueSteps on a batch) should take about the same time, and Redis should hold
 // only the work in flight. Also captures EXPLAIN ANALYZE of the claim query at each size.
 import { performance } from 'node:perf_hooks';
-import { Redis } from 'ioredis';
 import { systemClock } from '../clock.ts';
 import { loadContent } from '../content/load.ts';
 import { createDb } from '../db/client.ts';
@@ -10,6 +9,7 @@ import { claimDueQuery, claimDueStepsOf } from '../flows/claim-due.ts';
 import { createLog } from '../log.ts';
 import { MESSAGES_DIR } from '../paths.ts';
 import { closeQueues, createQueues } from '../queues.ts';
+import { createRedis, queuePrefix } from '../redis.ts';
 import { benchPool, cleanRedis, truncateBenchTables, type BenchEnv } from './env.ts';
 import type { Progress } from './progress.ts';
 import { prefixBytes, usedMemory } from './redis-memory.ts';
@@ -51,15 +51,15 @@ export async function runScale(
   const ticks = opts.ticks ?? 15;
   const { progress } = opts;
   const pool = benchPool(env, 6);
-  const redis = new Redis(env.redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = createRedis(env.redisUrl, { maxRetriesPerRequest: 1 });
   // What claimDueSteps needs, on the bench database and prefix (the scheduler's own pool size).
   const content = await loadContent(MESSAGES_DIR);
   const program = content.programs[env.config.program];
   if (!program) throw new Error(`program "${env.config.program}" is not in messages/`);
-  const queueConnection = new Redis(env.redisUrl, { maxRetriesPerRequest: null });
+  const queueConnection = createRedis(env.redisUrl, { maxRetriesPerRequest: null });
   const deps = {
     db: createDb(env.databaseUrl, { max: 4 }),
-    queues: createQueues(queueConnection, env.redisPrefix),
+    queues: createQueues(queueConnection, queuePrefix(env)),
     clock: systemClock,
     config: { ...env.config, databaseUrl: env.databaseUrl, redisPrefix: env.redisPrefix },
     log: createLog('silent'),

@@ -25,6 +25,7 @@ import { connect } from 'node:net';
 import { delimiter, join } from 'node:path';
 import type { Config } from '../config.ts';
 import { ROOT } from '../paths.ts';
+import { isClusterUrl } from '../redis-url.ts';
 import { StartupError } from '../startup-error.ts';
 
 export interface PrivateService {
@@ -343,7 +344,10 @@ export async function ensureLocalServices(
   } = {},
 ): Promise<LocalServices> {
   const pgUrl = new URL(config.databaseUrl);
-  const redisUrl = new URL(config.redisUrl);
+  // A Redis Cluster is never started here: it must be running.
+  const redisUrl = new URL(
+    isClusterUrl(config.redisUrl) ? 'redis+cluster://cluster' : config.redisUrl,
+  );
   const base = opts.base ?? join(ROOT, '.steady');
   const find = opts.find ?? { postgres: findPostgres, redis: findRedis };
   const say = opts.say ?? ((line: string) => console.log(line));
@@ -353,6 +357,7 @@ export async function ensureLocalServices(
       LOCAL_HOSTS.has(pgUrl.hostname) &&
       !(await answers(pgUrl.hostname, Number(pgUrl.port || 5432))),
     redis:
+      !isClusterUrl(config.redisUrl) &&
       LOCAL_HOSTS.has(redisUrl.hostname) &&
       !(await answers(redisUrl.hostname, Number(redisUrl.port || 6379))),
   };

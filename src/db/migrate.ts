@@ -59,75 +59,93 @@ export async function migrate(
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    // Session-level lock: several processes starting at once migrate one after the other.
-    await client.query('SELECT pg_advisory_lock($1)', [LOCK_ID]);
-    try {
-      await client.query(CREATE_TABLE);
-      const { rows } = await client.query<{
-        migration_name: string;
-        checksum: string;
-        finished_at: Date | null;
-        rolled_back_at: Date | null;
-        logs: string | null;
-      }>(
-        'SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM "_prisma_migrations" ORDER BY started_at',
-      );
-
-      const failed = rows.find((r) => r.finished_at === null && r.rolled_back_at === null);
-      if (failed) {
-        // Prisma's P3009: never run past a failed migration.
-        throw new MigrationError(
-          `Migration "${failed.migration_name}" failed earlier and blocks all later ones.\n` +
-            `Its error: ${firstLine(failed.logs)}\n` +
-            `Fix the database by hand, then mark it rolled back with\n` +
-            `  UPDATE "_prisma_migrations" SET rolled_back_at = now() WHERE migration_name = '${failed.migration_name}';\n` +
-            `and run \`npm run cli -- migrate\` again.`,
-        );
+    // Several processes starting at once migrate one after the other: each step is one
+    // transaction holding a transaction-level advisory lock, and reads what is applied under it.
+    // Nothing spans two transactions (no session lock), so this is correct through PgBouncer in
+    // transaction mode too, where consecutive transactions may run on different server
+    // connections (README, "Behind PgBouncer").
+    const locked = async <T>(step: () => Promise<T>): Promise<T> => {
+      await client.query('BEGIN');
+      try {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_ID]);
+        const out = await step();
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
       }
-      const done = new Map(
-        rows.filter((r) => r.finished_at !== null).map((r) => [r.migration_name, r.checksum]),
-      );
-      const applied: string[] = [];
-      for (const m of migrations) {
-        const previous = done.get(m.name);
-        if (previous !== undefined) {
-          if (previous !== m.checksum)
-            log(
-              `warning: ${m.name} was edited after it was applied (checksum differs); not re-applied`,
-            );
-          continue;
-        }
-        const id = randomUUID();
-        await client.query(
-          'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
-          [id, m.checksum, m.name],
-        );
-        log(`applying ${m.name}`);
-        try {
-          // One simple query: PostgreSQL runs a multi-statement string in one implicit
-          // transaction, so a failing migration leaves nothing half-done.
-          await client.query(m.sql);
-        } catch (err) {
-          const message = err instanceof Error ? err.message : String(err);
-          await client.query('UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1', [
-            id,
-            message,
-          ]);
-          throw new MigrationError(
-            `Migration "${m.name}" failed and was rolled back: ${message}\n` +
-              `Later migrations are blocked until it is fixed (see README, "Migrations").`,
+    };
+    await locked(() => client.query(CREATE_TABLE));
+    const applied: string[] = [];
+    for (const m of migrations) {
+      // Each migration in a transaction of its own, as `migrate deploy` does: a failing one leaves
+      // nothing half-done, and a later one can use what an earlier one made (an enum value).
+      const outcome = await locked(
+        async (): Promise<'skipped' | 'applied' | { failed: string }> => {
+          const { rows } = await client.query<{
+            migration_name: string;
+            checksum: string;
+            finished_at: Date | null;
+            rolled_back_at: Date | null;
+            logs: string | null;
+          }>(
+            'SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM "_prisma_migrations" ORDER BY started_at',
           );
-        }
-        await client.query(
-          'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
-          [id],
+          const failed = rows.find((r) => r.finished_at === null && r.rolled_back_at === null);
+          if (failed) {
+            // Prisma's P3009: never run past a failed migration.
+            throw new MigrationError(
+              `Migration "${failed.migration_name}" failed earlier and blocks all later ones.\n` +
+                `Its error: ${firstLine(failed.logs)}\n` +
+                `Fix the database by hand, then mark it rolled back with\n` +
+                `  UPDATE "_prisma_migrations" SET rolled_back_at = now() WHERE migration_name = '${failed.migration_name}';\n` +
+                `and run \`npm run cli -- migrate\` again.`,
+            );
+          }
+          const previous = rows.find((r) => r.finished_at !== null && r.migration_name === m.name);
+          if (previous) {
+            if (previous.checksum !== m.checksum)
+              log(
+                `warning: ${m.name} was edited after it was applied (checksum differs); not re-applied`,
+              );
+            return 'skipped';
+          }
+          const id = randomUUID();
+          await client.query(
+            'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
+            [id, m.checksum, m.name],
+          );
+          log(`applying ${m.name}`);
+          await client.query('SAVEPOINT migration');
+          try {
+            // The whole file as one simple query, inside this transaction.
+            await client.query(m.sql);
+          } catch (err) {
+            // Undo the migration, keep its row with the error: it blocks later runs (P3009).
+            const message = err instanceof Error ? err.message : String(err);
+            await client.query('ROLLBACK TO SAVEPOINT migration');
+            await client.query('UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1', [
+              id,
+              message,
+            ]);
+            return { failed: message };
+          }
+          await client.query(
+            'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
+            [id],
+          );
+          return 'applied';
+        },
+      );
+      if (outcome === 'applied') applied.push(m.name);
+      else if (outcome !== 'skipped')
+        throw new MigrationError(
+          `Migration "${m.name}" failed and was rolled back: ${outcome.failed}\n` +
+            `Later migrations are blocked until it is fixed (see README, "Migrations").`,
         );
-        applied.push(m.name);
-      }
-      return { applied, alreadyApplied: migrations.length - applied.length };
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [LOCK_ID]).catch(() => {});
     }
+    return { applied, alreadyApplied: migrations.length - applied.length };
   } finally {
     await client.end();
   }

@@ -1,18 +1,17 @@
 // The shared fixed-window limiter against real Redis, under a fresh key prefix.
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientKey } from '../../src/http/email-request.ts';
 import { rateLimit } from '../../src/http/rate-limit.ts';
-import { testConfig, TEST_REDIS_URL } from '../support/env.ts';
+import { createRedis, deleteKeys, type RedisClient } from '../../src/redis.ts';
+import { testConfig } from '../support/env.ts';
 
 const config = testConfig();
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(() => {
-  redis = new Redis(TEST_REDIS_URL);
+  redis = createRedis(config.redisUrl);
 });
 afterAll(async () => {
-  const keys = await redis.keys(`${config.redisPrefix}:rl:*`);
-  if (keys.length) await redis.del(...keys);
+  await deleteKeys(redis, `${config.redisPrefix}:rl:*`);
   redis.disconnect();
 });
 

@@ -203,8 +203,7 @@ describe('delivery', () => {
     try {
       subs = await Promise.all([enrolled(), enrolled(), enrolled()]);
       // Throw away every job under this test's prefix, as a Redis restart without persistence would.
-      const keys = await h.deps.redis.keys(`${h.config.redisPrefix}:*`);
-      if (keys.length) await h.deps.redis.del(...keys);
+      await h.loseRedisKeys();
     } finally {
       h.resumeWorkers();
     }

@@ -84,7 +84,9 @@ describe('the language of the join keyword', () => {
     expect((await subscriber(phone)).enrollments[0]!.state).toBe('active');
 
     await text(phone, 'HELP');
-    expect(last(phone)).toMatch(/^Calm ayuda: .*IDIOMA para cambiar de idioma/s);
+    expect(last(phone)).toMatch(
+      /^Calm ayuda: .*IDIOMA para el idioma.*La frecuencia puede variar/s,
+    );
     await text(phone, 'STOP');
     expect(last(phone)).toMatch(/^Calm: te diste de baja/);
     expect((await subscriber(phone)).enrollments[0]!.state).toBe('stopped');

@@ -165,8 +165,7 @@ describe('a program message that reaches the worker in quiet hours', () => {
     // Redis loses every job under this file's prefix.
     await h.pauseWorkers();
     try {
-      const keys = await h.deps.redis.keys(`${h.config.redisPrefix}:*`);
-      if (keys.length) await h.deps.redis.del(...keys);
+      await h.loseRedisKeys();
     } finally {
       h.resumeWorkers();
     }

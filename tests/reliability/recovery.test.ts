@@ -19,6 +19,7 @@ import { recordInbound } from '../../src/flows/inbound.ts';
 import { createOutbound, enqueueSends } from '../../src/flows/outbound.ts';
 import { requeueLost, requeueUnreadInbound, settleStaleSending } from '../../src/flows/sweep.ts';
 import { inboundJobId, redisConnection, sendJobId } from '../../src/queues.ts';
+import { queuePrefix } from '../../src/redis.ts';
 import { freshPhone, ownDatabase } from '../support/db.ts';
 import { harness, type Harness } from '../support/harness.ts';
 
@@ -158,7 +159,7 @@ describe('recovery', () => {
     const worker = new Worker(
       'sms',
       async () => Promise.reject(new Error('job stalled more than allowable limit')),
-      { connection, prefix: h.config.redisPrefix, autorun: false },
+      { connection, prefix: queuePrefix(h.config), autorun: false },
     );
     const token = 'test-token';
     const active = await worker.getNextJob(token);

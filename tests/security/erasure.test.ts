@@ -27,6 +27,7 @@ import {
   redisConnection,
   sendJobId,
 } from '../../src/queues.ts';
+import { queuePrefix } from '../../src/redis.ts';
 import { startCli } from '../support/cli-process.ts';
 import { freshEmail, freshPhone, ownDatabase } from '../support/db.ts';
 import { harness, type Harness } from '../support/harness.ts';
@@ -254,7 +255,7 @@ describe('erase: every trace of the person', () => {
     const connection = redisConnection(h.config.redisUrl, true);
     const holder = new Worker('inbound', null, {
       connection,
-      prefix: h.config.redisPrefix,
+      prefix: queuePrefix(h.config),
       lockDuration: 120_000,
     });
     const token = 'erasure-test';
@@ -301,7 +302,7 @@ describe('erase when Redis does not answer', () => {
     const sentBefore = h.smsTo(phone).length;
     // The same queues over a connection that has gone away.
     const connection = redisConnection(h.config.redisUrl);
-    const queues = createQueues(connection, h.config.redisPrefix);
+    const queues = createQueues(connection, queuePrefix(h.config));
     await queues.inbound.waitUntilReady();
     connection.disconnect();
     try {

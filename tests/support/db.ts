@@ -1,5 +1,5 @@
 import { createDb, type Db } from '../../src/db/client.ts';
-import { TEST_DATABASE_URL } from './env.ts';
+import { TEST_DATABASE_URL, TEST_DIRECT_DATABASE_URL } from './env.ts';
 
 /** A Prisma client on the test database. Tests create their own rows (fresh contacts) and
  * never truncate shared tables, so files can run in parallel and the suite can run twice. */
@@ -81,9 +81,13 @@ export function freshEmail(tag = 'person'): string {
 export async function ownDatabase(name: string): Promise<string> {
   const { ensureDatabase, migrate } = await import('../../src/db/migrate.ts');
   const { MIGRATIONS_DIR } = await import('../../src/paths.ts');
+  // Created and migrated straight on the server; used through TEST_DATABASE_URL's server, which
+  // may be a PgBouncer whose `*` entry reaches any database by its name.
+  const direct = new URL(TEST_DIRECT_DATABASE_URL);
+  direct.pathname = `/steady_test_${name}`;
+  await ensureDatabase(direct.toString());
+  await migrate(direct.toString(), MIGRATIONS_DIR);
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/steady_test_${name}`;
-  await ensureDatabase(url.toString());
-  await migrate(url.toString(), MIGRATIONS_DIR);
   return url.toString();
 }

@@ -5,6 +5,9 @@ import { loadConfig, type Config } from '../../src/config.ts';
 
 export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/steady_test';
+/** The test server without a pooler in between (TEST_DATABASE_URL may name a PgBouncer in
+ * transaction mode): databases are created and migrated through it. Unset: TEST_DATABASE_URL. */
+export const TEST_DIRECT_DATABASE_URL = process.env.TEST_DIRECT_DATABASE_URL ?? TEST_DATABASE_URL;
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A unique Redis prefix per test file, so queues never collide between files or runs. */

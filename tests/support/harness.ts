@@ -20,6 +20,7 @@ import { createLog, type Log } from '../../src/log.ts';
 import { buildDeps, closeDeps } from '../../src/main.ts';
 import { withKeySuffix } from '../../src/content/programs.ts';
 import { QUEUE_NAMES, type QueueName } from '../../src/queues.ts';
+import { deleteKeys, queuePrefix } from '../../src/redis.ts';
 import { testConfig } from './env.ts';
 import { startFakeTwilio, type FakeTwilio, type FakeTwilioMessage } from './fake-twilio.ts';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from './smtp-sink.ts';
@@ -53,6 +54,9 @@ export interface Harness {
    * Throws, naming the counts, if that takes longer than `timeout` ms.
    */
   settle(opts?: { timeout?: number }): Promise<void>;
+  /** Deletes every Redis key under this harness's prefixes (the queues' `{prefix}:` on a cluster
+   * too), on every master of a cluster: Redis restarted without persistence. */
+  loseRedisKeys(): Promise<void>;
   /** Stops the workers taking new jobs (to set up a race by hand); `resumeWorkers` undoes it. */
   pauseWorkers(): Promise<void>;
   resumeWorkers(): void;
@@ -193,6 +197,11 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
         m.envelope.to.some((a) => a.toLowerCase() === address.toLowerCase()),
       ),
     settle,
+    async loseRedisKeys() {
+      await deleteKeys(deps.redis, `${config.redisPrefix}:*`);
+      const queues = queuePrefix(config);
+      if (queues !== config.redisPrefix) await deleteKeys(deps.redis, `${queues}:*`);
+    },
     async pauseWorkers() {
       await Promise.all((workers?.workers ?? []).map((w) => w.pause()));
     },
