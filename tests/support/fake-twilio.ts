@@ -1,7 +1,7 @@
 // A stand-in for Twilio's Messages API, fast enough for benchmarks (keep-alive, no logging, no
 // framework). The real SDK talks to it through `apiBase`, so tests cover the SDK's own request
 // building and error parsing. Run it as a script to use it from another process (chaos tests):
-//   tsx tests/support/fake-twilio.ts [--port N] [--fail-rate 0.1] [--throttle-rate 0.05] [--delay-ms 5]
+//   tsx tests/support/fake-twilio.ts [--port N] [--host ADDR] [--fail-rate 0.1] [--throttle-rate 0.05] [--delay-ms 5]
 // prints {"url","accountSid","authToken"} as one JSON line on stdout, and serves
 //   GET /_fake/messages          what it accepted, as JSON
 //   GET .../Messages.json?To=    Twilio's message list (newest first), for send reconciliation
@@ -63,6 +63,8 @@ export interface FakeTwilioOptions {
   delayMs?: number;
   /** 0 (default) picks a free port; a fixed one lets a restarted fake take over the same URL. */
   port?: number;
+  /** Address to listen on (default 127.0.0.1; tools/fleet uses its data host's). */
+  host?: string;
   accountSid?: string;
   authToken?: string;
   /** Keep accepted messages in `messages` (default true; turn off for long benchmarks). */
@@ -295,12 +297,12 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
     accountSid,
     authToken,
     messages,
@@ -336,6 +338,7 @@ export async function main(argv = process.argv.slice(2)): Promise<FakeTwilio> {
   };
   const fake = await startFakeTwilio({
     port: num('--port'),
+    host: arg(argv, '--host'),
     failRate: num('--fail-rate'),
     throttleRate: num('--throttle-rate'),
     delayMs: num('--delay-ms'),

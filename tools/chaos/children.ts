@@ -1,6 +1,7 @@
 // Child processes of the chaos fleet: the real CLI roles (`work`, `schedule`, `serve`) and the
 // fake Twilio, each a plain `node --import tsx` process (no tsx wrapper in between, so a SIGKILL
-// reaches the process that does the work). Output goes to one log file per role.
+// reaches the process that does the work). Output goes to one log file per role. A `prefix`
+// runs it through another command that execs it, e.g. `ip netns exec <ns>` (tools/fleet).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -25,8 +26,11 @@ export function spawnChild(
   env: Record<string, string>,
   log: WriteStream,
   isReady: (line: string) => boolean,
+  prefix: string[] = [],
 ): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const argv = [process.execPath, '--import', 'tsx', script, ...args];
+  const [command, ...rest] = [...prefix, ...argv] as [string, ...string[]];
+  const proc = spawn(command, rest, {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

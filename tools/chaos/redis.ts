@@ -1,5 +1,6 @@
 // The chaos run's own Redis: a throwaway redis-server on a spare port, without persistence, so
 // that killing it really loses every queued job (the sweep must rebuild them from PostgreSQL).
+// tools/fleet starts it on another host's address, through `ip netns exec <ns>` (`prefix`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { sleep } from './ports.ts';
@@ -11,9 +12,15 @@ export interface ChaosRedis {
   stop(): Promise<void>;
 }
 
-function ping(port: number): Promise<boolean> {
+export interface RedisPlace {
+  host?: string;
+  /** A command that execs redis-server, e.g. ['ip', 'netns', 'exec', ns]. */
+  prefix?: string[];
+}
+
+function ping(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(port, host);
     socket.setTimeout(500);
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.once('data', (d) => {
@@ -25,20 +32,24 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-function launch(port: number): ChildProcess {
+function launch(port: number, { host = '127.0.0.1', prefix = [] }: RedisPlace): ChildProcess {
+  const argv = [...prefix, 'redis-server'];
   return spawn(
-    'redis-server',
+    argv[0]!,
     [
+      ...argv.slice(1),
       '--port',
       String(port),
       '--bind',
-      '127.0.0.1',
+      host,
       '--save',
       '',
       '--appendonly',
       'no',
       '--daemonize',
       'no',
+      // Off the loopback, a server without a password refuses everyone unless told not to.
+      ...(host === '127.0.0.1' ? [] : ['--protected-mode', 'no']),
     ],
     {
       stdio: 'ignore',
@@ -46,9 +57,9 @@ function launch(port: number): ChildProcess {
   );
 }
 
-async function waitUp(port: number): Promise<void> {
+async function waitUp(port: number, host?: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    if (await ping(port)) return;
+    if (await ping(port, host)) return;
     await sleep(50);
   }
   throw new Error(`redis-server on port ${port} did not start (is redis-server installed?)`);
@@ -62,16 +73,16 @@ function kill(proc: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
-export async function startRedis(port: number): Promise<ChaosRedis> {
-  let proc = launch(port);
-  await waitUp(port);
+export async function startRedis(port: number, place: RedisPlace = {}): Promise<ChaosRedis> {
+  let proc = launch(port, place);
+  await waitUp(port, place.host);
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${place.host ?? '127.0.0.1'}:${port}`,
     async restart(downMs = 500) {
       await kill(proc, 'SIGKILL');
       await sleep(downMs);
-      proc = launch(port);
-      await waitUp(port);
+      proc = launch(port, place);
+      await waitUp(port, place.host);
     },
     stop: () => kill(proc, 'SIGTERM'),
   };
