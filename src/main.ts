@@ -152,14 +152,30 @@ export async function buildDeps(config: Config, opts: BuildOptions = {}): Promis
   };
 }
 
+/**
+ * Closes a connection after its commands in flight have been answered (QUIT), so none of them is
+ * left to reject unhandled (a cluster client dropped while its nodes were still connecting did);
+ * a connection that cannot answer within 2 s (Redis down, commands queued offline) is dropped.
+ */
+async function quitRedis(client: { quit(): Promise<unknown>; disconnect(): void } | null) {
+  if (!client) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    client.quit().catch(() => {}),
+    new Promise((resolve) => (timer = setTimeout(resolve, 2000))),
+  ]);
+  clearTimeout(timer);
+  client.disconnect();
+}
+
 export async function closeDeps(deps: Deps): Promise<void> {
   // The queues share one connection that BullMQ does not close (it was passed in), and an open
   // socket keeps a one-shot command such as `erase` from ever exiting.
   const queueConnection = await deps.queues.sms.client.catch(() => null);
   await closeQueues(deps.queues).catch(() => {});
-  queueConnection?.disconnect();
+  await quitRedis(queueConnection);
   await deps.sms.close?.().catch(() => {});
   await deps.email.close?.().catch(() => {});
-  deps.redis.disconnect();
+  await quitRedis(deps.redis);
   await deps.db.$disconnect();
 }
