@@ -2,7 +2,7 @@
 // Cluster (3 masters, 1 replica each) and PgBouncer in transaction mode in front of the test
 // database, both started here on spare ports and stopped at the end. CI runs it after `npm test`:
 //
-//   npm run --silent test:fleet-services [-- <more vitest arguments>]
+//   npm run --silent test:fleet-services [-- <vitest arguments, or test files instead of the set>]
 //
 // Migrations and per-file databases go straight to PostgreSQL (TEST_DIRECT_DATABASE_URL); every
 // other query goes through PgBouncer. The chaos and fleet files are left out: they start services
@@ -31,13 +31,10 @@ try {
   });
   const pooled = bouncer.url(direct.pathname.slice(1));
   process.stderr.write(`test:fleet-services: Redis ${cluster.url}, PostgreSQL through ${pooled}\n`);
-  const args = [
-    'vitest',
-    'run',
-    ...FILES,
-    ...EXCLUDE.flatMap((f) => ['--exclude', f]),
-    ...process.argv.slice(2),
-  ];
+  // Files named on the command line replace the default set (`-- tests/reliability/recovery.test.ts`).
+  const extra = process.argv.slice(2);
+  const files = extra.some((a) => a.startsWith('tests/')) ? [] : FILES;
+  const args = ['vitest', 'run', ...files, ...EXCLUDE.flatMap((f) => ['--exclude', f]), ...extra];
   code = await new Promise<number>((resolve) => {
     const child = spawn('npx', args, {
       stdio: 'inherit',

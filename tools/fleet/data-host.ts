@@ -22,6 +22,8 @@ export interface DataHost {
   /** Kills one Redis master's process (SIGKILL); resolves once Redis serves again. Returns what
    * it did, for the progress log. */
   killRedisMaster(): Promise<string>;
+  /** What each redis-server port is, for a report: e.g. {7000: 'master, queues', 7003: 'replica'}. */
+  redisLabels?(): Promise<Record<number, string>>;
   stop(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startPlainDataHost(opts: {
         await redis.restart(500);
         return 'killed the redis-server (SIGKILL) and started it again empty';
       },
+      redisLabels: async () => ({ 6379: 'single' }),
       async stop() {
         await redis.stop().catch(() => {});
         await pg.stop();
@@ -129,6 +132,15 @@ export async function startClusterDataHost(opts: {
       async killRedisMaster() {
         const { killed, promoted } = await cluster.killMaster({ key: `{${opts.redisPrefix}}` });
         return `killed the Redis master :${killed} holding the queues (SIGKILL); its replica :${promoted} took over`;
+      },
+      async redisLabels() {
+        const queues = await cluster.masterOf(`{${opts.redisPrefix}}`);
+        return Object.fromEntries(
+          (await cluster.nodes()).map((n) => [
+            n.port,
+            n.port === queues.port ? `${n.role}, queues` : n.role,
+          ]),
+        );
       },
       stop,
     };

@@ -22,7 +22,7 @@ import { seed } from '../chaos/seed.ts';
 import { CHAOS_SWEEP, startSweeper } from '../chaos/sweeper.ts';
 import { passed, tally, type Tally } from '../chaos/tally.ts';
 import { startDataHost, type DataHost } from './data-host.ts';
-import { Network } from './netns.ts';
+import { Network, type Host } from './netns.ts';
 
 export const HOSTS = ['data', 'web', 'work1', 'work2', 'sched1', 'sched2'] as const;
 
@@ -64,10 +64,10 @@ export interface FleetReport extends Tally {
   logDir: string;
 }
 
-const FROM = '+12025550100';
-const REDIS_PREFIX = 'fleet';
-const WEB_PORT = 3000;
-const FAKE_PORT = 8080;
+export const FROM = '+12025550100';
+export const REDIS_PREFIX = 'fleet';
+export const WEB_PORT = 3000;
+export const FAKE_PORT = 8080;
 
 // The sweep in test time, as in the chaos run, but a `sending` row waits 20 s (not 12) before the
 // provider is asked about it: the window must outlast the cable cut plus the Twilio client's 10 s
@@ -79,93 +79,25 @@ export const FLEET_SWEEP = { ...CHAOS_SWEEP, sendingStaleMs: 20_000, retryStaleM
 
 export async function runFleet(opts: FleetOptions): Promise<FleetReport> {
   const say = opts.say ?? (() => {});
-  const logDir =
-    opts.logDir ??
-    join(ROOT, 'test-output', 'fleet', new Date().toISOString().replace(/[:.]/g, '-'));
-  mkdirSync(logDir, { recursive: true });
-  say(`logs: ${logDir}`);
-  const network = new Network([...HOSTS]);
-  opts.onNetwork?.(network);
+  const { network, logDir, logFor, logs } = openFleet('fleet', [...HOSTS], opts, say);
   const hosts = Object.fromEntries([...network.hosts.values()].map((h) => [h.name, h.address]));
-  say(
-    `network ${network.subnet}.0/24 on bridge ${network.bridge} (harness ${network.gateway}): ${Object.entries(
-      hosts,
-    )
-      .map(([n, a]) => `${n} ${a}`)
-      .join(', ')}`,
-  );
-  const logs: ReturnType<typeof openLog>[] = [];
-  const logFor = (name: string) => {
-    const l = openLog(logDir, `${name}.log`);
-    logs.push(l);
-    return l;
-  };
   const harnessStops: (() => Promise<unknown>)[] = [];
   const processStops: (() => Promise<unknown>)[] = [];
   let data: DataHost | undefined;
   try {
     const dataHost = network.host('data');
-    data = await startDataHost({
-      host: dataHost,
-      dir: join(network.tmp, 'data'),
-      allow: `${network.subnet}.0/24`,
-      logDir,
-      redisPrefix: REDIS_PREFIX,
-      plain: opts.plain,
-      say,
-      made: (dir) => network.alsoRemove(dir),
-    });
-    say(`data host up: ${data.describe}`);
+    data = await startFleetData(network, logDir, opts.plain, say);
 
-    const fake = spawnChild(
-      'fake',
-      'tests/support/fake-twilio.ts',
-      [
-        '--host',
-        dataHost.address,
-        '--port',
-        String(FAKE_PORT),
-        '--fail-rate',
-        '0.05',
-        '--throttle-rate',
-        '0.05',
-      ],
-      baseEnv(),
-      logFor('fake-twilio'),
-      (l) => l.startsWith('{"url"'),
-      dataHost.exec,
-    );
-    processStops.push(async () => (fake.kill('SIGTERM'), await fake.exited));
-    const {
-      url: fakeUrl,
-      accountSid,
-      authToken,
-    } = JSON.parse(await fake.ready) as { url: string; accountSid: string; authToken: string };
+    const fake = await startFakeOn(dataHost, logFor('fake-twilio'), {
+      failRate: 0.05,
+      throttleRate: 0.05,
+    });
+    processStops.push(fake.stop);
+    const { url: fakeUrl, accountSid, authToken } = fake;
 
     const web = network.host('web');
     const publicUrl = `http://${web.address}:${WEB_PORT}`;
-    const env: Record<string, string> = {
-      ...baseEnv(),
-      DATABASE_URL: data.databaseUrl,
-      ...(data.directDatabaseUrl !== data.databaseUrl
-        ? { DIRECT_DATABASE_URL: data.directDatabaseUrl }
-        : {}),
-      REDIS_URL: data.redisUrl,
-      REDIS_PREFIX,
-      SMS_TRANSPORT: 'twilio',
-      TWILIO_ACCOUNT_SID: accountSid,
-      TWILIO_AUTH_TOKEN: authToken,
-      TWILIO_FROM: FROM,
-      TWILIO_API_BASE: fakeUrl,
-      EMAIL_TRANSPORT: 'outbox',
-      PUBLIC_URL: publicUrl,
-      PORT: String(WEB_PORT),
-      INBOUND_SMTP_PORT: '2525',
-      DEV_ROUTES: 'false',
-      LOG_LEVEL: 'info',
-      SHUTDOWN_GRACE_MS: '5000',
-      SEND_CONCURRENCY: process.env.FLEET_CONCURRENCY ?? '50',
-    };
+    const env = roleEnv(data, { url: fakeUrl, accountSid, authToken }, publicUrl);
     // Each role on its own host, listening (where it listens) on that host's address.
     const role = (hostName: string, command: string) => {
       const host = network.host(hostName);
@@ -332,14 +264,134 @@ export async function runFleet(opts: FleetOptions): Promise<FleetReport> {
   }
 }
 
-function baseEnv(): Record<string, string> {
+/** The network of a run (torn down by the caller), its log folder and one log file per process. */
+export function openFleet(
+  kind: string,
+  hostNames: string[],
+  opts: { logDir?: string; onNetwork?: (network: Network) => void },
+  say: (line: string) => void,
+) {
+  const logDir =
+    opts.logDir ?? join(ROOT, 'test-output', kind, new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(logDir, { recursive: true });
+  say(`logs: ${logDir}`);
+  const network = new Network(hostNames);
+  opts.onNetwork?.(network);
+  say(
+    `network ${network.subnet}.0/24 on bridge ${network.bridge} (harness ${network.gateway}): ${[
+      ...network.hosts.values(),
+    ]
+      .map((h) => `${h.name} ${h.address}`)
+      .join(', ')}`,
+  );
+  const logs: ReturnType<typeof openLog>[] = [];
+  const logFor = (name: string) => {
+    const l = openLog(logDir, `${name}.log`);
+    logs.push(l);
+    return l;
+  };
+  return { network, logDir, logFor, logs };
+}
+
+/** The data host of a run: PostgreSQL and Redis (PgBouncer and a cluster unless `plain`). */
+export async function startFleetData(
+  network: Network,
+  logDir: string,
+  plain: boolean | undefined,
+  say: (line: string) => void,
+): Promise<DataHost> {
+  const data = await startDataHost({
+    host: network.host('data'),
+    dir: join(network.tmp, 'data'),
+    allow: `${network.subnet}.0/24`,
+    logDir,
+    redisPrefix: REDIS_PREFIX,
+    plain,
+    say,
+    made: (dir) => network.alsoRemove(dir),
+  });
+  say(`data host up: ${data.describe}`);
+  return data;
+}
+
+export interface FakeOnHost {
+  url: string;
+  accountSid: string;
+  authToken: string;
+  stop(): Promise<unknown>;
+}
+
+/** The fake Twilio on a host of the fleet (the data host), listening on its address. */
+export async function startFakeOn(
+  host: Host,
+  log: ReturnType<typeof openLog>,
+  o: { failRate: number; throttleRate: number; keep?: boolean },
+): Promise<FakeOnHost> {
+  const fake = spawnChild(
+    'fake',
+    'tests/support/fake-twilio.ts',
+    [
+      '--host',
+      host.address,
+      '--port',
+      String(FAKE_PORT),
+      '--fail-rate',
+      String(o.failRate),
+      '--throttle-rate',
+      String(o.throttleRate),
+      ...(o.keep === false ? ['--no-keep'] : []),
+    ],
+    baseEnv(),
+    log,
+    (l) => l.startsWith('{"url"'),
+    host.exec,
+  );
+  const info = JSON.parse(await fake.ready) as {
+    url: string;
+    accountSid: string;
+    authToken: string;
+  };
+  return { ...info, stop: async () => (fake.kill('SIGTERM'), await fake.exited) };
+}
+
+/** The environment every role gets: the data host's PostgreSQL and Redis, the fake Twilio. */
+export function roleEnv(
+  data: DataHost,
+  fake: { url: string; accountSid: string; authToken: string },
+  publicUrl: string,
+): Record<string, string> {
+  return {
+    ...baseEnv(),
+    DATABASE_URL: data.databaseUrl,
+    ...(data.directDatabaseUrl !== data.databaseUrl
+      ? { DIRECT_DATABASE_URL: data.directDatabaseUrl }
+      : {}),
+    REDIS_URL: data.redisUrl,
+    REDIS_PREFIX,
+    SMS_TRANSPORT: 'twilio',
+    TWILIO_ACCOUNT_SID: fake.accountSid,
+    TWILIO_AUTH_TOKEN: fake.authToken,
+    TWILIO_FROM: FROM,
+    TWILIO_API_BASE: fake.url,
+    EMAIL_TRANSPORT: 'outbox',
+    PUBLIC_URL: publicUrl,
+    PORT: String(WEB_PORT),
+    INBOUND_SMTP_PORT: '2525',
+    DEV_ROUTES: 'false',
+    LOG_LEVEL: 'info',
+    SHUTDOWN_GRACE_MS: '5000',
+    SEND_CONCURRENCY: process.env.FLEET_CONCURRENCY ?? '50',
+  };
+}
+
+export function baseEnv(): Record<string, string> {
   const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
   return Object.fromEntries(keep.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
 }
 
-const secs = (t0: number) => ((Date.now() - t0) / 1000).toFixed(1);
+export const secs = (t0: number) => ((Date.now() - t0) / 1000).toFixed(1);
 
-async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+export async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
