@@ -153,29 +153,56 @@ export async function buildDeps(config: Config, opts: BuildOptions = {}): Promis
 }
 
 /**
- * Closes a connection after its commands in flight have been answered (QUIT), so none of them is
- * left to reject unhandled (a cluster client dropped while its nodes were still connecting did);
- * a connection that cannot answer within 2 s (Redis down, commands queued offline) is dropped.
+ * Closes a Redis connection. A single server's is dropped at once (shutdown must not wait on
+ * anything after the grace time). A cluster client is asked to QUIT first, 2 s at most: dropped
+ * while its nodes were still connecting, it left commands to reject with nobody listening.
  */
-async function quitRedis(client: { quit(): Promise<unknown>; disconnect(): void } | null) {
+async function closeRedis(client: RedisClient | null) {
   if (!client) return;
+  if (client.isCluster) {
+    const deadline = Date.now() + 2000;
+    // Connecting still: let the nodes come up (and what is queued on them be answered) first.
+    while (client.status !== 'ready' && client.status !== 'end' && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      client.quit().catch(() => {}),
+      new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
+    ]);
+    clearTimeout(timer);
+  }
+  client.disconnect();
+}
+
+/**
+ * BullMQ writes each queue's meta key (and asks INFO) once its connection is up, and nobody
+ * listens to those writes: closed before they are answered, they reject unhandled (seen on a
+ * cluster, where a command that never ran took a one-shot command down). A read of the same key
+ * on the same connection is answered after them. 2 s at most.
+ */
+async function queuesSettled(deps: Deps, connection: RedisClient): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
-    client.quit().catch(() => {}),
+    Promise.all(
+      Object.values(deps.queues).map(async (q) => {
+        await q.waitUntilReady(); // its INFO is answered
+        await connection.exists(q.keys.meta!); // and its meta write
+      }),
+    ).catch(() => {}),
     new Promise((resolve) => (timer = setTimeout(resolve, 2000))),
   ]);
   clearTimeout(timer);
-  client.disconnect();
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
   // The queues share one connection that BullMQ does not close (it was passed in), and an open
   // socket keeps a one-shot command such as `erase` from ever exiting.
-  const queueConnection = await deps.queues.sms.client.catch(() => null);
+  const queueConnection = (await deps.queues.sms.client.catch(() => null)) as RedisClient | null;
+  if (queueConnection?.isCluster) await queuesSettled(deps, queueConnection);
   await closeQueues(deps.queues).catch(() => {});
-  await quitRedis(queueConnection);
+  await closeRedis(queueConnection);
   await deps.sms.close?.().catch(() => {});
   await deps.email.close?.().catch(() => {});
-  await quitRedis(deps.redis);
+  await closeRedis(deps.redis);
   await deps.db.$disconnect();
 }
