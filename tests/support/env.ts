@@ -9,6 +9,8 @@ export const TEST_DATABASE_URL =
  * transaction mode): databases are created and migrated through it. Unset: TEST_DATABASE_URL. */
 export const TEST_DIRECT_DATABASE_URL = process.env.TEST_DIRECT_DATABASE_URL ?? TEST_DATABASE_URL;
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The suite is running against a Redis Cluster (`npm run test:fleet-services`). */
+export const ON_CLUSTER = /^rediss?\+cluster:/.test(TEST_REDIS_URL);
 
 /** A unique Redis prefix per test file, so queues never collide between files or runs. */
 export function testPrefix(name = 'test'): string {
