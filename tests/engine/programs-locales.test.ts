@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Program } from '../../src/content/types.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { routeModules } from '../../src/http/modules.ts';
-import { freshPhone, ownDatabase } from '../support/db.ts';
+import { freshEmail, freshPhone, ownDatabase } from '../support/db.ts';
 import { harness, type Harness } from '../support/harness.ts';
 import { textViaWebhook } from '../support/twilio-post.ts';
 
@@ -161,7 +161,8 @@ describe('one person in two programs', () => {
   it('an enroll into a program the person is in on another channel is refused', async () => {
     const { enroll, EnrollError } = await import('../../src/flows/enroll.ts');
     const phone = await freshPhone(h.deps.db);
-    const email = `both-${phone.slice(-6)}@example.com`;
+    // Unique: a number's last digits repeat across area codes and runs.
+    const email = freshEmail('both');
     await enroll(h.deps, {
       phone,
       email,
