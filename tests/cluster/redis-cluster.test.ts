@@ -7,13 +7,12 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimSlot } from '../../jobs/cron.ts';
 import { claimDueSteps } from '../../src/flows/claim-due.ts';
-import { enroll } from '../../src/flows/enroll.ts';
 import { requeueLost } from '../../src/flows/sweep.ts';
 import { countGuess, GUESS_LIMIT } from '../../src/http/admin/guess-limit.ts';
 import { rateLimit, refundRateLimit } from '../../src/http/rate-limit.ts';
 import { deleteKeys, queuePrefix, scanKeys } from '../../src/redis.ts';
-import { freshPhone, ownDatabase } from '../support/db.ts';
-import { harness, waitFor, type Harness } from '../support/harness.ts';
+import { ownDatabase } from '../support/db.ts';
+import { enrolledByPhone, harness, waitFor, type Harness } from '../support/harness.ts';
 import { startRedisCluster, type RedisClusterHandle } from '../support/redis-cluster.ts';
 
 let cluster: RedisClusterHandle;
@@ -34,16 +33,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function enrolled() {
-  const phone = await freshPhone(h.deps.db);
-  const r = await enroll(h.deps, {
-    phone,
-    timezone: 'America/New_York',
-    confirm: true,
-    evidence: { source: 'test' },
-  });
-  return { ...r, phone };
-}
+const enrolled = () => enrolledByPhone(h);
 
 /** One after another: the harness has a small database pool, shared with the workers. */
 async function some(n: number) {

@@ -7,8 +7,8 @@ import { deliver } from '../../src/flows/deliver.ts';
 import { enroll } from '../../src/flows/enroll.ts';
 import { recordOptOut } from '../../src/flows/consent.ts';
 import { requeueLost, settleStaleSending } from '../../src/flows/sweep.ts';
-import { freshEmail, freshPhone, ownDatabase } from '../support/db.ts';
-import { harness, type Harness } from '../support/harness.ts';
+import { freshEmail, ownDatabase } from '../support/db.ts';
+import { enrolledByPhone, harness, type Harness } from '../support/harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -20,16 +20,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-async function enrolled(tz = 'America/New_York') {
-  const phone = await freshPhone(h.deps.db);
-  const r = await enroll(h.deps, {
-    phone,
-    timezone: tz,
-    confirm: true,
-    evidence: { source: 'test' },
-  });
-  return { ...r, phone };
-}
+const enrolled = (tz?: string) => enrolledByPhone(h, tz);
 
 describe('enrolment', () => {
   it('starts the program: a welcome now, the first step planned at its local time', async () => {

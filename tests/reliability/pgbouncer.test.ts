@@ -11,7 +11,6 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckinExport } from '../../src/flows/checkin-export.ts';
 import { claimDueSteps } from '../../src/flows/claim-due.ts';
-import { enroll } from '../../src/flows/enroll.ts';
 import { requeueLost } from '../../src/flows/sweep.ts';
 import { ensureDatabase, listMigrations, migrate } from '../../src/db/migrate.ts';
 import { buildApp } from '../../src/http/app.ts';
@@ -20,7 +19,7 @@ import { MIGRATIONS_DIR } from '../../src/paths.ts';
 import { findPgBouncer, startPgBouncer, type PgBouncer } from '../../src/testing/pgbouncer.ts';
 import { freshPhone } from '../support/db.ts';
 import { TEST_DIRECT_DATABASE_URL } from '../support/env.ts';
-import { harness, type Harness } from '../support/harness.ts';
+import { enrolledByPhone, harness, type Harness } from '../support/harness.ts';
 import { postToTwilioWebhook } from '../support/twilio-post.ts';
 
 // CI installs PgBouncer (apt-get install -y pgbouncer); elsewhere the file says why it skips.
@@ -200,16 +199,7 @@ describe.skipIf(!installed)('Steady through PgBouncer', () => {
     await h?.close();
   });
 
-  async function enrolled() {
-    const phone = await freshPhone(h.deps.db);
-    const r = await enroll(h.deps, {
-      phone,
-      timezone: 'America/New_York',
-      confirm: true,
-      evidence: { source: 'test' },
-    });
-    return { ...r, phone };
-  }
+  const enrolled = () => enrolledByPhone(h);
 
   it('the real workers send the welcome, the scheduler claims the first nudge, Twilio reports it', async () => {
     const r = await enrolled();

@@ -17,10 +17,12 @@ import { fakeClock, type FakeClock } from '../../src/clock.ts';
 import type { Config } from '../../src/config.ts';
 import type { Deps } from '../../src/deps.ts';
 import { createLog, type Log } from '../../src/log.ts';
+import { enroll } from '../../src/flows/enroll.ts';
 import { buildDeps, closeDeps } from '../../src/main.ts';
 import { withKeySuffix } from '../../src/content/programs.ts';
 import { QUEUE_NAMES, type QueueName } from '../../src/queues.ts';
 import { deleteKeys, queuePrefix } from '../../src/redis.ts';
+import { freshPhone } from './db.ts';
 import { testConfig } from './env.ts';
 import { startFakeTwilio, type FakeTwilio, type FakeTwilioMessage } from './fake-twilio.ts';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from './smtp-sink.ts';
@@ -216,4 +218,11 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
       await Promise.all([twilio.close(), smtp.close()]);
     },
   };
+}
+
+/** A confirmed SMS subscriber on a fresh number, enrolled as the CLI would (welcome queued). */
+export async function enrolledByPhone(h: Harness, timezone = 'America/New_York') {
+  const phone = await freshPhone(h.deps.db);
+  const r = await enroll(h.deps, { phone, timezone, confirm: true, evidence: { source: 'test' } });
+  return { ...r, phone };
 }

@@ -74,3 +74,24 @@ export async function injectReply(
   }
   return false;
 }
+
+/**
+ * Posts one disclosure from each of `phones`, spread over the first seconds of a run (so they
+ * cross the faults), each until it is taken or `deadline` passes. Counts go to `result`.
+ */
+export function injectDisclosures(
+  t: InjectTarget,
+  phones: readonly string[],
+  texts: readonly string[],
+  t0: number,
+  deadline: number,
+  result: InjectResult,
+): Promise<boolean[]> {
+  return Promise.all(
+    phones.map(async (phone, i) => {
+      await sleep(300 + i * 120);
+      const sid = `SM${(t0 + i).toString(16).padStart(16, '0')}${i.toString(16).padStart(16, '0')}`;
+      return injectReply(t, phone, texts[i % texts.length]!, sid, deadline, result);
+    }),
+  );
+}

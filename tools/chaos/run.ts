@@ -13,7 +13,12 @@ import type { FakeTwilioMessage } from '../../tests/support/fake-twilio.ts';
 import { postStatusCallbacks } from './callbacks.ts';
 import { cliStarted, Fleet, openLog, spawnChild } from './children.ts';
 import { cutConnections, harnessUrl, resetDatabase } from './database.ts';
-import { DISCLOSURE_TEXTS, injectReply, type InjectResult, type InjectTarget } from './inject.ts';
+import {
+  DISCLOSURE_TEXTS,
+  injectDisclosures,
+  type InjectResult,
+  type InjectTarget,
+} from './inject.ts';
 import { freePort, sleep } from './ports.ts';
 import { ProgressProbe, type Progress } from './progress.ts';
 import { startRedis } from './redis.ts';
@@ -196,19 +201,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const target: InjectTarget = { webUrl: publicUrl, publicUrl, authToken, accountSid, to: FROM };
     const inject: InjectResult = { posted: 0, attempts: 0, failures: 0 };
     const deadline = t0 + opts.timeoutSec * 1000;
-    const injections = Promise.all(
-      seeded.disclosers.map(async (d, i) => {
-        await sleep(300 + i * 120);
-        const sid = `SM${(t0 + i).toString(16).padStart(16, '0')}${i.toString(16).padStart(16, '0')}`;
-        await injectReply(
-          target,
-          d.phone,
-          DISCLOSURE_TEXTS[i % DISCLOSURE_TEXTS.length]!,
-          sid,
-          deadline,
-          inject,
-        );
-      }),
+    const injections = injectDisclosures(
+      target,
+      seeded.disclosers.map((d) => d.phone),
+      DISCLOSURE_TEXTS,
+      t0,
+      deadline,
+      inject,
     );
 
     let lastSay = 0;

@@ -15,7 +15,7 @@ import type { FakeTwilioMessage } from '../../tests/support/fake-twilio.ts';
 import { postStatusCallbacks } from '../chaos/callbacks.ts';
 import { cliStarted, Fleet, openLog, spawnChild } from '../chaos/children.ts';
 import { harnessUrl } from '../chaos/database.ts';
-import { injectReply, type InjectResult, type InjectTarget } from '../chaos/inject.ts';
+import { injectDisclosures, type InjectResult, type InjectTarget } from '../chaos/inject.ts';
 import { sleep } from '../chaos/ports.ts';
 import { ProgressProbe, type Progress } from '../chaos/progress.ts';
 import { seed } from '../chaos/seed.ts';
@@ -193,19 +193,13 @@ export async function runFleet(opts: FleetOptions): Promise<FleetReport> {
     const target: InjectTarget = { webUrl: publicUrl, publicUrl, authToken, accountSid, to: FROM };
     const inject: InjectResult = { posted: 0, attempts: 0, failures: 0 };
     const deadline = t0 + opts.timeoutSec * 1000;
-    const injections = Promise.all(
-      seeded.disclosers.map(async (d, i) => {
-        await sleep(300 + i * 120);
-        const sid = `SM${(t0 + i).toString(16).padStart(16, '0')}${i.toString(16).padStart(16, '0')}`;
-        await injectReply(
-          target,
-          d.phone,
-          FLEET_DISCLOSURES[i % FLEET_DISCLOSURES.length]!,
-          sid,
-          deadline,
-          inject,
-        );
-      }),
+    const injections = injectDisclosures(
+      target,
+      seeded.disclosers.map((d) => d.phone),
+      FLEET_DISCLOSURES,
+      t0,
+      deadline,
+      inject,
     );
 
     let lastSay = 0;
