@@ -16,10 +16,11 @@ import { loadScreener, SAFETY_DIR } from '../safety/load.ts';
 import { encodeModel } from '../safety/model.ts';
 import { compileRules } from '../safety/rules.ts';
 import { screenReply } from '../safety/screen.ts';
+import { DEFAULT_MLP_OPTIONS } from '../safety/mlp.ts';
 import { DEFAULT_TRAIN_OPTIONS, trainModel } from '../safety/train.ts';
 import { parse, UsageError } from './args.ts';
 
-const USAGE = `safety train [--seed N] [--bits N]
+const USAGE = `safety train [--seed N] [--bits N] [--mlp]
 safety eval [FILE.jsonl ...] [--ledger] [--note TEXT]   (default: every messages/safety/eval/*.jsonl)
 safety export --since YYYY-MM-DD [--out FILE]`;
 
@@ -56,7 +57,13 @@ const jsonlIn = async (dir: string) =>
     .map((n) => join(dir, n));
 
 async function train(args: string[]): Promise<number> {
-  const { values } = parse(args, { seed: { type: 'string' }, bits: { type: 'string' } }, USAGE);
+  const { values } = parse(
+    args,
+    { seed: { type: 'string' }, bits: { type: 'string' }, mlp: { type: 'boolean' } },
+    USAGE,
+  );
+  // --mlp: an MLP beside the heads (model v9 in eval/LEDGER.md; not shipped).
+  const mlp = values.mlp ? DEFAULT_MLP_OPTIONS : null;
   const seed = values.seed === undefined ? DEFAULT_TRAIN_OPTIONS.seed : Number(values.seed);
   const bits = values.bits === undefined ? DEFAULT_TRAIN_OPTIONS.bits : Number(values.bits);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer\nUsage: ${USAGE}`);
@@ -73,6 +80,7 @@ async function train(args: string[]): Promise<number> {
   const result = trainModel(replies, rules, {
     seed,
     bits,
+    mlp,
     progress: (line) => process.stderr.write(`safety train: ${line}\n`),
   });
   const seconds = Math.round((performance.now() - started) / 100) / 10;
@@ -81,7 +89,7 @@ async function train(args: string[]): Promise<number> {
     bits,
     files: Object.fromEntries(sets.map((s) => [basename(s.file), s.cases.length])),
     replies: replies.length,
-    options: { ...DEFAULT_TRAIN_OPTIONS, seed, bits },
+    options: { ...DEFAULT_TRAIN_OPTIONS, seed, bits, mlp: undefined, ...(mlp ? { mlp } : {}) },
   };
   const { meta, bin } = encodeModel(result.model, training);
   await writeFile(join(dir, 'model.json'), JSON.stringify(meta, null, 2) + '\n');
@@ -101,6 +109,9 @@ async function train(args: string[]): Promise<number> {
       .map(([k, n]) => `${k}: ${n}`)
       .join(', ')}`,
     `- seed ${seed}, ${1 << bits} hashed buckets, model.bin ${bin.length} bytes, trained in ${seconds} s`,
+    result.model.mlp
+      ? `- an MLP beside the heads: ${1 << result.model.mlp.bits} buckets, ${result.model.mlp.hidden} hidden units, ${mlp?.epochs ?? 0} epochs; the calibration weighs its scores with the heads'`
+      : '- heads only (no MLP)',
     `- thresholds: act ${JSON.stringify(result.model.thresholds.act)}, ask ${JSON.stringify(result.model.thresholds.ask)}`,
     `- decisive rules (act on their own): ${result.model.decisiveRules.length}; any rule hit is at least ask: ${result.model.rulesAsk}; replies of at most ${result.model.shortAskWords} words without a rule hit are at most ask`,
     '',

@@ -5,10 +5,14 @@
 // line of a long, ordinary email is diluted in the whole but not in its passage. A calibration
 // fitted on out-of-fold scores weighs the two (how far to trust a passage out of its context)
 // and turns them into a probability.
+// A small neural network (mlp.ts, "the MLP") may score the same features beside the heads; the calibration
+// then weighs its scores too.
 // The model is data: messages/safety/model.json (settings, calibration, thresholds) and
-// model.bin (the weights, int16). Pure: it is loaded once and passed in, like the clock.
+// model.bin (the weights: the heads int16, the MLP int8 by row). Pure: it is loaded once and
+// passed in, like the clock.
 import type { SafetyCategory } from '../content/types.ts';
 import type { Features } from './features.ts';
+import { mlpScores, type Mlp } from './mlp.ts';
 
 export const HEADS = ['abuse_act', 'abuse_any', 'self_harm_act', 'self_harm_any'] as const;
 export type HeadName = (typeof HEADS)[number];
@@ -19,11 +23,16 @@ export interface Head {
   calibration: Calibration;
 }
 
-/** p = sigmoid(whole * wholeScore + passage * highestPassageScore + bias). */
+/**
+ * p = sigmoid(whole * wholeScore + passage * highestPassageScore + bias), plus the MLP's
+ * scores weighed the same way when the model has one (mlpWhole, mlpPassage).
+ */
 export interface Calibration {
   whole: number;
   passage: number;
   bias: number;
+  mlpWhole?: number;
+  mlpPassage?: number;
 }
 
 export interface BandThresholds {
@@ -36,6 +45,8 @@ export interface BandThresholds {
 export interface SafetyModel {
   bits: number;
   heads: Record<HeadName, Head>;
+  /** The MLP beside the heads (mlp.ts), if the model was trained with one. */
+  mlp?: Mlp;
   thresholds: BandThresholds;
   /** Rule labels precise enough on the training data to act on their own. */
   decisiveRules: string[];
@@ -51,9 +62,11 @@ export interface SafetyModel {
 
 /** What model.json holds besides the weights. */
 export interface ModelMeta {
-  format: 'steady-safety-model/1';
+  format: typeof FORMAT | 'steady-safety-model/1';
   bits: number;
   heads: Record<HeadName, { bias: number; calibration: Calibration; scale: number }>;
+  /** The MLP's shape; its weights follow the heads' in model.bin. */
+  mlp?: { bits: number; hidden: number };
   thresholds: BandThresholds;
   decisiveRules: string[];
   rulesAsk: boolean;
@@ -61,6 +74,8 @@ export interface ModelMeta {
   /** How the model was made: data files and counts, seed, settings (for people, not code). */
   training: Record<string, unknown>;
 }
+
+const FORMAT = 'steady-safety-model/2';
 
 export const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
@@ -76,8 +91,20 @@ export function headScore(head: Head, f: Features): number {
 export type Risk = Record<HeadName, number>;
 
 /** The calibrated probability from a head's scores (the passage score is the whole's if none). */
-export function calibrate(c: Calibration, whole: number, passage: number): number {
-  return sigmoid(c.whole * whole + c.passage * passage + c.bias);
+export function calibrate(
+  c: Calibration,
+  whole: number,
+  passage: number,
+  mlpWhole = 0,
+  mlpPassage = 0,
+): number {
+  return sigmoid(
+    c.whole * whole +
+      c.passage * passage +
+      (c.mlpWhole ?? 0) * mlpWhole +
+      (c.mlpPassage ?? 0) * mlpPassage +
+      c.bias,
+  );
 }
 
 /** Calibrated probabilities of every head, from the whole reply and its passages. */
@@ -86,13 +113,19 @@ export function predict(
   whole: Features,
   passages: readonly Features[] = [],
 ): Risk {
+  const mlp = model.mlp;
+  const mw = mlp ? mlpScores(mlp, whole) : null;
+  const mp = mlp ? passages.map((f) => mlpScores(mlp, f)) : [];
   const out = {} as Risk;
   for (const name of HEADS) {
     const head = model.heads[name];
     const w = headScore(head, whole);
     let p = passages.length ? -Infinity : w;
     for (const f of passages) p = Math.max(p, headScore(head, f));
-    out[name] = calibrate(head.calibration, w, p);
+    const m = mw ? mw[name] : 0;
+    let q = mp.length ? -Infinity : m;
+    for (const s of mp) q = Math.max(q, s[name]);
+    out[name] = calibrate(head.calibration, w, p, m, q);
   }
   return out;
 }
@@ -116,7 +149,7 @@ export function encodeModel(
   training: Record<string, unknown>,
 ): { meta: ModelMeta; bin: Buffer } {
   const size = 1 << model.bits;
-  const bin = Buffer.alloc(HEADS.length * size * 2);
+  const bin = Buffer.alloc(HEADS.length * size * 2 + (model.mlp ? mlpBytes(model.mlp) : 0));
   const heads = {} as ModelMeta['heads'];
   HEADS.forEach((name, h) => {
     const head = model.heads[name];
@@ -133,11 +166,14 @@ export function encodeModel(
       scale,
     };
   });
+  if (model.mlp) encodeMlp(model.mlp, bin, HEADS.length * size * 2);
   return {
     meta: {
-      format: 'steady-safety-model/1',
+      // Heads only keeps format 1, so a model trained as before is the same file as before.
+      format: model.mlp ? FORMAT : 'steady-safety-model/1',
       bits: model.bits,
       heads,
+      ...(model.mlp ? { mlp: { bits: model.mlp.bits, hidden: model.mlp.hidden } } : {}),
       thresholds: model.thresholds,
       decisiveRules: model.decisiveRules,
       rulesAsk: model.rulesAsk,
@@ -149,22 +185,82 @@ export function encodeModel(
 }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
-const roundCalibration = (c: Calibration) => ({
+const roundCalibration = (c: Calibration): Calibration => ({
   whole: round(c.whole),
   passage: round(c.passage),
   bias: round(c.bias),
+  ...(c.mlpWhole === undefined ? {} : { mlpWhole: round(c.mlpWhole) }),
+  ...(c.mlpPassage === undefined ? {} : { mlpPassage: round(c.mlpPassage) }),
 });
+
+/**
+ * The MLP's bytes: per embedding row a float32 scale then `hidden` int8 weights; then the
+ * hidden biases, output weights and output biases as float32.
+ */
+const mlpBytes = (m: { bits: number; hidden: number }) =>
+  (1 << m.bits) * (4 + m.hidden) + (m.hidden + HEADS.length * m.hidden + HEADS.length) * 4;
+
+function encodeMlp(m: Mlp, bin: Buffer, offset: number): void {
+  const H = m.hidden;
+  let at = offset;
+  for (let row = 0; row < 1 << m.bits; row += 1) {
+    let max = 0;
+    for (let j = 0; j < H; j += 1) max = Math.max(max, Math.abs(m.embed[row * H + j] as number));
+    const scale = Math.fround(max > 0 ? max / 127 : 1);
+    bin.writeFloatLE(scale, at);
+    at += 4;
+    for (let j = 0; j < H; j += 1) {
+      bin.writeInt8(Math.round((m.embed[row * H + j] as number) / scale), at);
+      at += 1;
+    }
+  }
+  for (const block of [m.hiddenBias, m.out, m.outBias]) {
+    for (const v of block) {
+      bin.writeFloatLE(v, at);
+      at += 4;
+    }
+  }
+}
+
+function decodeMlp(spec: { bits: number; hidden: number }, view: DataView, offset: number): Mlp {
+  const H = spec.hidden;
+  const rows = 1 << spec.bits;
+  const embed = new Float32Array(rows * H);
+  let at = offset;
+  for (let row = 0; row < rows; row += 1) {
+    const scale = view.getFloat32(at, true);
+    at += 4;
+    for (let j = 0; j < H; j += 1) {
+      embed[row * H + j] = view.getInt8(at) * scale;
+      at += 1;
+    }
+  }
+  const floats = (n: number) => {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i += 1) {
+      out[i] = view.getFloat32(at, true);
+      at += 4;
+    }
+    return out;
+  };
+  const hiddenBias = floats(H);
+  const out = floats(HEADS.length * H);
+  const outBias = floats(HEADS.length);
+  return { bits: spec.bits, hidden: H, embed, hiddenBias, out, outBias };
+}
 
 /** Rebuilds a model from model.json and model.bin; errors say which file is wrong. */
 export function decodeModel(meta: unknown, bin: Uint8Array): SafetyModel {
   const m = meta as Partial<ModelMeta> | null;
-  if (!m || m.format !== 'steady-safety-model/1' || typeof m.bits !== 'number' || !m.heads) {
-    throw new Error('messages/safety/model.json: not a steady-safety-model/1 file');
+  const known = m?.format === FORMAT || m?.format === 'steady-safety-model/1';
+  if (!m || !known || typeof m.bits !== 'number' || !m.heads) {
+    throw new Error(`messages/safety/model.json: not a ${FORMAT} file`);
   }
   const size = 1 << m.bits;
-  if (bin.byteLength !== HEADS.length * size * 2) {
+  const expected = HEADS.length * size * 2 + (m.mlp ? mlpBytes(m.mlp) : 0);
+  if (bin.byteLength !== expected) {
     throw new Error(
-      `messages/safety/model.bin: ${bin.byteLength} bytes, expected ${HEADS.length * size * 2} for ${m.bits} bits`,
+      `messages/safety/model.bin: ${bin.byteLength} bytes, expected ${expected} for ${m.bits} bits${m.mlp ? ` and a ${m.mlp.hidden}-unit MLP` : ''}`,
     );
   }
   if (!m.thresholds || !Array.isArray(m.decisiveRules))
@@ -182,6 +278,7 @@ export function decodeModel(meta: unknown, bin: Uint8Array): SafetyModel {
   return {
     bits: m.bits,
     heads,
+    ...(m.mlp ? { mlp: decodeMlp(m.mlp, view, HEADS.length * size * 2) } : {}),
     thresholds: m.thresholds,
     decisiveRules: m.decisiveRules,
     rulesAsk: m.rulesAsk !== false,

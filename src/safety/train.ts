@@ -1,12 +1,12 @@
 // Training the learned risk model: seeded, so the same data gives the same model byte for byte.
 //   1. each reply is read as the screen reads it (screeningText, rules, features)
-//   2. four logistic heads (L2, AdaGrad) are trained 5 times on 4/5 of the data, scoring the
-//      fifth they did not see: every reply gets an out-of-fold score
-//   3. a calibration (a two-input logistic fit: the whole reply's score and its highest
-//      passage's) is fitted on those scores, and the band thresholds are chosen on them with the
-//      real band logic (bands.ts), rules included
+//   2. four logistic heads (L2, AdaGrad) and the MLP (mlp.ts) are trained 5 times on
+//      4/5 of the data, scoring the fifth they did not see: every reply gets out-of-fold scores
+//   3. a calibration (a logistic fit on the whole reply's score and its highest passage's, from
+//      the heads and from the MLP) is fitted on those scores, and the band thresholds are
+//      chosen on them with the real band logic (bands.ts), rules included
 //   4. rules precise enough on the data act on their own ("decisive")
-//   5. the final heads are trained on all the data
+//   5. the final heads and MLP are trained on all the data
 // Cross-validated figures are a check, not the headline: the blind sets (eval/) are.
 import type { SafetyCategory } from '../content/types.ts';
 import { prng } from '../core/random.ts';
@@ -14,6 +14,7 @@ import { decideBand, type CategoryRisk } from './bands.ts';
 import type { LabelledReply } from './data.ts';
 import { evaluate, type EvalFigures, type Outcome } from './eval.ts';
 import { extractFeatures, passagesOf, type Features } from './features.ts';
+import { mlpScores, trainMlp, type Mlp, type MlpOptions } from './mlp.ts';
 import {
   calibrate,
   HEADS,
@@ -44,6 +45,11 @@ export interface TrainOptions {
    * the limits are set by the development blind set's figures (see eval/LEDGER.md).
    */
   limits: { ordinaryAct: number; ordinaryAsk: number; pastAct: number };
+  /**
+   * An MLP beside the heads (mlp.ts), or null: heads only. Off by default: v9, the one model
+   * trained with it, bought one disclosure for five false alarms on its first look (LEDGER.md).
+   */
+  mlp: MlpOptions | null;
   /** Optional progress lines ("fold 2/5"). */
   progress?: (line: string) => void;
 }
@@ -57,6 +63,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   folds: 5,
   positiveWeight: 1,
   limits: { ordinaryAct: 0.04, ordinaryAsk: 0.08, pastAct: 0.3 },
+  mlp: null,
 };
 
 interface Prepared {
@@ -147,52 +154,119 @@ function trainHeads(data: readonly Prepared[], o: TrainOptions, seed: number) {
 
 /**
  * The calibration of one head: logistic regression of the target on the whole reply's score and
- * its highest passage's score (Newton's method; Platt's smoothed targets).
+ * its highest passage's score, and the MLP's two when there is one (Newton's method with a
+ * little ridge and step halving, so scores that separate the data cannot run away; Platt's
+ * smoothed targets).
  */
 export function fitCalibration(
   whole: readonly number[],
   passage: readonly number[],
   targets: readonly number[],
+  mlp?: { whole: readonly number[]; passage: readonly number[] },
 ): Calibration {
+  const columns = mlp ? [whole, passage, mlp.whole, mlp.passage] : [whole, passage];
+  const n = columns.length + 1; // + bias
   const pos = targets.filter((t) => t === 1).length;
   const neg = targets.length - pos;
   const hi = (pos + 1) / (pos + 2);
   const lo = 1 / (neg + 2);
-  let w = [1, 0, 0]; // whole, passage, bias
-  for (let iter = 0; iter < 100; iter += 1) {
-    const g = [0, 0, 0];
-    const h = [
-      [1e-9, 0, 0],
-      [0, 1e-9, 0],
-      [0, 0, 1e-9],
-    ];
+  // The MLP's scores can separate the training data; a little ridge keeps their weights finite.
+  // The heads' two scores are fitted as they always were (no ridge), so old models rebuild.
+  const ridge = mlp ? 1e-4 * targets.length : 0;
+  const x = (i: number, r: number) => (r < columns.length ? (columns[r]![i] as number) : 1);
+  const loss = (w: number[]) => {
+    let l = 0;
     targets.forEach((t, i) => {
-      const x = [whole[i] as number, passage[i] as number, 1];
-      const p = sigmoid(w[0]! * x[0]! + w[1]! * x[1]! + w[2]!);
+      let z = 0;
+      for (let r = 0; r < n; r += 1) z += w[r]! * x(i, r);
+      const y = t === 1 ? hi : lo;
+      l += Math.log1p(Math.exp(-Math.abs(z))) + Math.max(z, 0) - y * z;
+    });
+    for (let r = 0; r < n - 1; r += 1) l += 0.5 * ridge * w[r]! * w[r]!;
+    return l;
+  };
+  let w = new Array<number>(n).fill(0);
+  w[0] = 1;
+  let current = loss(w);
+  for (let iter = 0; iter < 100; iter += 1) {
+    const g = w.map((v, r) => (r < n - 1 ? ridge * v : 0));
+    const h = w.map((_, r) => w.map((__, c) => (r === c ? (r < n - 1 ? ridge : 0) + 1e-9 : 0)));
+    targets.forEach((t, i) => {
+      let z = 0;
+      for (let r = 0; r < n; r += 1) z += w[r]! * x(i, r);
+      const p = sigmoid(z);
       const d = p - (t === 1 ? hi : lo);
       const v = p * (1 - p);
-      for (let r = 0; r < 3; r += 1) {
-        g[r]! += d * x[r]!;
-        for (let c = 0; c < 3; c += 1) h[r]![c]! += v * x[r]! * x[c]!;
+      for (let r = 0; r < n; r += 1) {
+        g[r]! += d * x(i, r);
+        for (let c = 0; c < n; c += 1) h[r]![c]! += v * x(i, r) * x(i, c);
       }
     });
-    const step = solve3(h, g);
+    const step = solve(h, g);
     if (step === null) break;
-    w = w.map((v, k) => v - step[k]!);
-    if (step.every((s) => Math.abs(s) < 1e-9)) break;
+    let scale = 1;
+    let next = w.map((v, k) => v - step[k]!);
+    let value = loss(next);
+    while (value > current && scale > 1e-6) {
+      scale /= 2;
+      next = w.map((v, k) => v - scale * step[k]!);
+      value = loss(next);
+    }
+    if (value > current) break;
+    w = next;
+    current = value;
+    if (step.every((s) => Math.abs(s * scale) < 1e-9)) break;
   }
-  return { whole: w[0]!, passage: w[1]!, bias: w[2]! };
+  return mlp
+    ? { whole: w[0]!, passage: w[1]!, mlpWhole: w[2]!, mlpPassage: w[3]!, bias: w[4]! }
+    : { whole: w[0]!, passage: w[1]!, bias: w[2]! };
 }
 
-/** Solves h x = g for a 3x3 system (Cramer's rule); null when singular. */
-function solve3(h: number[][], g: number[]): number[] | null {
-  const det = (m: number[][]) =>
-    m[0]![0]! * (m[1]![1]! * m[2]![2]! - m[1]![2]! * m[2]![1]!) -
-    m[0]![1]! * (m[1]![0]! * m[2]![2]! - m[1]![2]! * m[2]![0]!) +
-    m[0]![2]! * (m[1]![0]! * m[2]![1]! - m[1]![1]! * m[2]![0]!);
-  const d = det(h);
-  if (Math.abs(d) < 1e-12) return null;
-  return [0, 1, 2].map((k) => det(h.map((row, r) => row.map((v, c) => (c === k ? g[r]! : v)))) / d);
+/** Solves h x = g (Gaussian elimination with partial pivoting); null when singular. */
+function solve(h: number[][], g: number[]): number[] | null {
+  const n = g.length;
+  const a = h.map((row, r) => [...row, g[r]!]);
+  for (let c = 0; c < n; c += 1) {
+    let p = c;
+    for (let r = c + 1; r < n; r += 1) if (Math.abs(a[r]![c]!) > Math.abs(a[p]![c]!)) p = r;
+    if (Math.abs(a[p]![c]!) < 1e-12) return null;
+    [a[c], a[p]] = [a[p]!, a[c]!];
+    for (let r = 0; r < n; r += 1) {
+      if (r === c) continue;
+      const f = a[r]![c]! / a[c]![c]!;
+      for (let k = c; k <= n; k += 1) a[r]![k]! -= f * a[c]![k]!;
+    }
+  }
+  return a.map((row, r) => row[n]! / row[r]!);
+}
+
+interface RawScores {
+  whole: number;
+  passage: number;
+  mlpWhole: number;
+  mlpPassage: number;
+}
+
+/** A reply's raw scores from trained heads (and MLP): the whole text, its highest passage. */
+function rawScores(
+  d: Prepared,
+  heads: Record<HeadName, { weights: Float32Array; bias: number }>,
+  mlp: Mlp | null,
+): Record<HeadName, RawScores> {
+  const mw = mlp ? mlpScores(mlp, d.features) : null;
+  const mp = mlp ? d.passages.map((p) => mlpScores(mlp, p)) : [];
+  const out = {} as Record<HeadName, RawScores>;
+  for (const name of HEADS) {
+    const head = { ...heads[name], calibration: { whole: 1, passage: 0, bias: 0 } };
+    const whole = headScore(head, d.features);
+    const passage = d.passages.length
+      ? Math.max(...d.passages.map((p) => headScore(head, p)))
+      : whole;
+    const mlpWhole = mw ? mw[name] : 0;
+    const mlpPassage = mp.length ? Math.max(...mp.map((s) => s[name])) : mlpWhole;
+    out[name] = { whole, passage, mlpWhole, mlpPassage };
+  }
+  return out;
 }
 
 const riskFrom = (p: Record<HeadName, number>): CategoryRisk => ({
@@ -363,44 +437,38 @@ export function trainModel(
     data.map((_, i) => i % o.folds),
     random,
   );
-  const oof = data.map(() => ({}) as Record<HeadName, number>);
-  const oofPassage = data.map(() => ({}) as Record<HeadName, number>);
+  // Out-of-fold raw scores per reply and head: the heads' whole and passage, the MLP's two.
+  const oof = data.map(() => ({}) as Record<HeadName, RawScores>);
   for (let k = 0; k < o.folds; k += 1) {
     log(`fold ${k + 1}/${o.folds}`);
-    const heads = trainHeads(
-      data.filter((_, i) => fold[i] !== k),
-      o,
-      o.seed + k + 1,
-    );
+    const train = data.filter((_, i) => fold[i] !== k);
+    const heads = trainHeads(train, o, o.seed + k + 1);
+    const mlp = o.mlp ? trainMlp(train, o.mlp, o.seed + k + 1) : null;
     data.forEach((d, i) => {
-      if (fold[i] !== k) return;
-      for (const name of HEADS) {
-        const head = { ...heads[name], calibration: { whole: 1, passage: 0, bias: 0 } };
-        const whole = headScore(head, d.features);
-        oof[i]![name] = whole;
-        oofPassage[i]![name] = d.passages.length
-          ? Math.max(...d.passages.map((p) => headScore(head, p)))
-          : whole;
-      }
+      if (fold[i] === k) oof[i] = rawScores(d, heads, mlp);
     });
   }
+  const column = (name: HeadName, k: keyof RawScores) => oof.map((s) => s[name][k]);
   const calibration = Object.fromEntries(
     HEADS.map((name) => [
       name,
       fitCalibration(
-        oof.map((s) => s[name]),
-        oofPassage.map((s) => s[name]),
+        column(name, 'whole'),
+        column(name, 'passage'),
         data.map((d) => d.targets[name]),
+        o.mlp
+          ? { whole: column(name, 'mlpWhole'), passage: column(name, 'mlpPassage') }
+          : undefined,
       ),
     ]),
   ) as Record<HeadName, Calibration>;
-  const risks = oof.map((s, i) =>
+  const risks = oof.map((s) =>
     riskFrom(
       Object.fromEntries(
-        HEADS.map((name) => [
-          name,
-          calibrate(calibration[name], s[name], (oofPassage[i] as Record<HeadName, number>)[name]),
-        ]),
+        HEADS.map((name) => {
+          const r = s[name];
+          return [name, calibrate(calibration[name], r.whole, r.passage, r.mlpWhole, r.mlpPassage)];
+        }),
       ) as Record<HeadName, number>,
     ),
   );
@@ -423,6 +491,7 @@ export function trainModel(
   const { thresholds, figures, rulesAsk, shortAskWords } = chosen as Chosen;
   log('final training on all data');
   const finalHeads = trainHeads(data, o, o.seed);
+  const finalMlp = o.mlp ? trainMlp(data, o.mlp, o.seed) : null;
   const heads = Object.fromEntries(
     HEADS.map((name) => [
       name,
@@ -440,7 +509,15 @@ export function trainModel(
       counts[key] = (counts[key] ?? 0) + 1;
   }
   return {
-    model: { bits: o.bits, heads, thresholds, decisiveRules, rulesAsk, shortAskWords },
+    model: {
+      bits: o.bits,
+      heads,
+      ...(finalMlp ? { mlp: finalMlp } : {}),
+      thresholds,
+      decisiveRules,
+      rulesAsk,
+      shortAskWords,
+    },
     crossValidated: figures,
     counts,
     outOfFold: risks,

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import type { LabelledReply } from '../../src/safety/data.ts';
 import { parseLabelled } from '../../src/safety/data.ts';
 import { extractFeatures, hash32 } from '../../src/safety/features.ts';
+import { DEFAULT_MLP_OPTIONS } from '../../src/safety/mlp.ts';
 import { decodeModel, encodeModel, predict } from '../../src/safety/model.ts';
 import { compileRules } from '../../src/safety/rules.ts';
 import { fitCalibration, trainModel } from '../../src/safety/train.ts';
@@ -92,6 +93,28 @@ describe('trainModel', () => {
     expect(back.thresholds).toEqual(model.thresholds);
   });
 
+  it('keeps its MLP through the file, and a heads-only file (format 1) still loads', () => {
+    const { model } = trainModel(data, rules, { ...options, mlp: DEFAULT_MLP_OPTIONS });
+    expect(model.mlp?.hidden).toBeGreaterThan(0);
+    const { meta, bin } = encodeModel(model, {});
+    expect(meta.format).toBe('steady-safety-model/2');
+    const back = decodeModel(JSON.parse(JSON.stringify(meta)), bin);
+    expect(back.mlp?.embed.length).toBe(model.mlp?.embed.length);
+    const f = extractFeatures('he hides my keys', { matched: [], softened: [] }, { bits: 12 });
+    expect(Math.abs(predict(model, f).abuse_act - predict(back, f).abuse_act)).toBeLessThan(0.02);
+    // Without the MLP its calibration weights are not there, and the prediction changes.
+    const headsOnly = { ...back };
+    delete headsOnly.mlp;
+    expect(predict(headsOnly, f).abuse_act).not.toBeCloseTo(predict(back, f).abuse_act, 6);
+
+    const old = trainModel(data, rules, options).model;
+    const v1 = encodeModel(old, {});
+    expect(v1.meta.format).toBe('steady-safety-model/1');
+    const loaded = decodeModel(v1.meta, v1.bin);
+    expect(loaded.mlp).toBeUndefined();
+    expect(predict(loaded, f).abuse_act).toBeCloseTo(predict(old, f).abuse_act, 2);
+  });
+
   it('refuses a model file that does not fit', () => {
     const { meta, bin } = encodeModel(trainModel(data, rules, options).model, {});
     expect(() => decodeModel(meta, bin.subarray(0, 100))).toThrow(/model\.bin/);
@@ -116,6 +139,24 @@ describe('pieces', () => {
     expect(p(3, 3)).toBeGreaterThan(0.8);
     expect(p(-3, -3)).toBeLessThan(0.2);
     expect(c.passage).toBeGreaterThan(0);
+  });
+
+  it('trains the MLP only when asked (heads only by default)', () => {
+    const options = { bits: 12, epochs: 6, folds: 3, seed: 7 };
+    expect(trainModel(data, rules, options).model.mlp).toBeUndefined();
+  });
+
+  it("calibrates on the MLP's scores too, and stays finite when a score separates the data", () => {
+    const whole = [-1, -0.5, 0, 0.5, 1, -1, 0.2, 0.8];
+    const passage = whole;
+    const targets = [0, 0, 0, 0, 1, 0, 1, 1];
+    // The MLP's whole score separates the targets perfectly: Newton alone would run away.
+    const mlp = { whole: targets.map((t) => (t ? 40 : -40)), passage: targets.map(() => 0) };
+    const c = fitCalibration(whole, passage, targets, mlp);
+    for (const v of [c.whole, c.passage, c.bias, c.mlpWhole, c.mlpPassage])
+      expect(Number.isFinite(v)).toBe(true);
+    expect(c.mlpWhole).toBeGreaterThan(0);
+    expect(Math.abs(c.mlpWhole ?? 0)).toBeLessThan(10);
   });
 
   it('names the file and line of a bad training line', () => {
