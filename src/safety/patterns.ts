@@ -311,21 +311,56 @@ export function compilePattern(source: string, scope: PatternScope): CompiledPat
 }
 
 /**
+ * A rule set's patterns by anchor word and prefix: the other way round from `anchor`, so a text
+ * finds the few patterns it may match from its own words instead of asking each of thousands.
+ */
+export interface AnchorIndex {
+  always: readonly CompiledPattern[];
+  exact: ReadonlyMap<string, readonly CompiledPattern[]>;
+  prefix: ReadonlyMap<string, readonly CompiledPattern[]>;
+}
+
+export function buildAnchorIndex(patterns: Iterable<CompiledPattern>): AnchorIndex {
+  const always: CompiledPattern[] = [];
+  const exact = new Map<string, CompiledPattern[]>();
+  const prefix = new Map<string, CompiledPattern[]>();
+  const add = (map: Map<string, CompiledPattern[]>, key: string, p: CompiledPattern) => {
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [p]);
+    else if (list[list.length - 1] !== p) list.push(p);
+  };
+  for (const p of new Set(patterns)) {
+    if (p.anchor === null) always.push(p);
+    else {
+      for (const w of p.anchor.exact) add(exact, w, p);
+      for (const pre of p.anchor.prefixes) add(prefix, pre, p);
+    }
+  }
+  return { always, exact, prefix };
+}
+
+/**
  * A padded token text (" a b c ") with its words and every prefix of them, built once per text
- * and passed to every pattern, so the anchor test is a few set look-ups. No module state: the
- * caller holds it.
+ * and passed to every pattern, so the anchor test is a few set look-ups. With a rule set's
+ * AnchorIndex it also holds the patterns the text may match (`may`), and the test is one.
+ * No module state: the caller holds it.
  */
 export interface IndexedText {
   padded: string;
   words: ReadonlySet<string>;
   prefixes: ReadonlySet<string>;
+  may?: ReadonlySet<CompiledPattern>;
 }
 
-export function indexText(padded: string): IndexedText {
+export function indexText(padded: string, anchors?: AnchorIndex): IndexedText {
   const words = new Set(padded.split(' '));
   const prefixes = new Set<string>();
   for (const w of words) for (let n = 1; n <= w.length; n += 1) prefixes.add(w.slice(0, n));
-  return { padded, words, prefixes };
+  if (anchors === undefined) return { padded, words, prefixes };
+  const may = new Set(anchors.always);
+  for (const w of words) for (const p of anchors.exact.get(w) ?? []) may.add(p);
+  for (const pre of prefixes) for (const p of anchors.prefix.get(pre) ?? []) may.add(p);
+  return { padded, words, prefixes, may };
 }
 
 const indexed = (text: string | IndexedText) => (typeof text === 'string' ? indexText(text) : text);
@@ -334,6 +369,7 @@ const indexed = (text: string | IndexedText) => (typeof text === 'string' ? inde
 export function mayMatch(pattern: CompiledPattern, text: string | IndexedText): boolean {
   const { anchor } = pattern;
   if (anchor === null) return true;
+  if (typeof text !== 'string' && text.may !== undefined) return text.may.has(pattern);
   const { words, prefixes } = indexed(text);
   // Walk the smaller side: a family-expanded anchor may list hundreds of words.
   if (anchor.exact.size <= words.size) {

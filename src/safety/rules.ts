@@ -6,12 +6,14 @@ import { z } from 'zod';
 import type { SafetyCategory } from '../content/types.ts';
 import { CLAUSE_BREAK, SENTENCE_BREAK, screenForms, spellingKey } from '../core/normalize.ts';
 import {
+  buildAnchorIndex,
   compilePattern,
   indexText,
   matchesOf,
   mayMatch,
   type IndexedText,
   PatternError,
+  type AnchorIndex,
   type CompiledPattern,
   type PatternMatch,
 } from './patterns.ts';
@@ -132,6 +134,10 @@ export interface CompiledRules {
   rules: readonly CompiledRule[];
   scores: readonly CompiledScore[];
   aliases: ReadonlyMap<string, string>;
+  /** Every pattern above by its anchor words (patterns.ts): a text finds its candidates. */
+  anchors: AnchorIndex;
+  /** For each `any` pattern, the rules (by index) that list it: a text's candidate rules. */
+  ruleOwners: ReadonlyMap<CompiledPattern, readonly number[]>;
 }
 
 export interface RuleHits {
@@ -233,7 +239,19 @@ export function compileRules(data: unknown): CompiledRules {
       });
     }
   }
-  return { rules, scores, aliases };
+  const patterns = [
+    ...rules.flatMap((r) => [...r.any, ...r.unless, ...r.unlessMessage, ...r.with]),
+    ...scores.flatMap((c) => [...c.unlessMessage, ...c.groups.flatMap((g) => g.any)]),
+  ];
+  const ruleOwners = new Map<CompiledPattern, number[]>();
+  rules.forEach((rule, i) => {
+    for (const p of rule.any) {
+      const owners = ruleOwners.get(p) ?? [];
+      if (owners[owners.length - 1] !== i) owners.push(i);
+      ruleOwners.set(p, owners);
+    }
+  });
+  return { rules, scores, aliases, anchors: buildAnchorIndex(patterns), ruleOwners };
 }
 
 const BREAKS = new Set([SENTENCE_BREAK, CLAUSE_BREAK]);
@@ -263,14 +281,15 @@ interface Form {
   sentences: IndexedText[];
 }
 
-function formOf(padded: string): Form {
+function formOf(padded: string, anchors: AnchorIndex): Form {
   return {
-    whole: indexText(padded),
+    whole: indexText(padded, anchors),
     words: padded.split(' ').filter((t) => t !== '' && !BREAKS.has(t)).length,
     sentences: padded
       .split(` ${SENTENCE_BREAK} `)
       .map((sentence) => sentence.trim())
       .filter((sentence) => sentence !== '')
+      // Sentences meet only the scores' few cue patterns: their own anchor test is cheaper.
       .map((sentence) => indexText(` ${sentence} `)),
   };
 }
@@ -316,8 +335,13 @@ function scoreFires(score: CompiledScore, form: Form, ignoreUnlessMessage = fals
 }
 
 /** Matches one reply against every rule and score. Pure; the same text gives the same hits. */
-export function matchRules(text: string, compiled: CompiledRules): RuleHits {
-  const forms = screenForms(text, compiled.aliases).map((form) => formOf(` ${form} `));
+export function matchRules(
+  text: string,
+  compiled: CompiledRules,
+  /** The text's screenForms, when the caller has them already (screen.ts). */
+  canonical: readonly string[] = screenForms(text, compiled.aliases),
+): RuleHits {
+  const forms = canonical.map((form) => formOf(` ${form} `, compiled.anchors));
   const matched: string[] = [];
   const softened: string[] = [];
   const check = (
@@ -330,7 +354,17 @@ export function matchRules(text: string, compiled: CompiledRules): RuleHits {
     else if (item.category === 'self_harm' && forms.some((form) => fires(form, true)))
       softened.push(item.label);
   };
-  for (const rule of compiled.rules) check(rule, (f, ignore) => ruleFires(rule, f, ignore));
+  // Only rules with an `any` pattern the text may match can fire (ruleFires' first test).
+  const candidates = new Set<number>();
+  for (const form of forms) {
+    for (const p of form.whole.may ?? [])
+      for (const i of compiled.ruleOwners.get(p) ?? []) candidates.add(i);
+  }
+  for (const p of compiled.anchors.always)
+    for (const i of compiled.ruleOwners.get(p) ?? []) candidates.add(i);
+  compiled.rules.forEach((rule, i) => {
+    if (candidates.has(i)) check(rule, (f, ignore) => ruleFires(rule, f, ignore));
+  });
   for (const score of compiled.scores) check(score, (f, ignore) => scoreFires(score, f, ignore));
   return { matched, softened };
 }

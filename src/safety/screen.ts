@@ -7,6 +7,7 @@ import type { SafetyCategory } from '../content/types.ts';
 import { decideBand, maxBand, type BandDecision, type CategoryRisk } from './bands.ts';
 import { extractFeatures, passagesOf } from './features.ts';
 import { predict, topFeatures, type SafetyModel } from './model.ts';
+import { screenForms } from '../core/normalize.ts';
 import { screeningText, wordsIn, type ScreeningText } from './normalize.ts';
 import { matchRules, type CompiledRules } from './rules.ts';
 
@@ -47,11 +48,12 @@ export function screenText(
   opts: ScreenOptions = {},
 ): SafetyVerdict {
   const { rules, model } = screener;
-  const hits = matchRules(text, rules);
+  const forms = screenForms(text, rules.aliases);
+  const hits = matchRules(text, rules, forms);
   const settings = { bits: model.bits, aliases: rules.aliases };
   let risk: CategoryRisk = NO_RISK;
   if (!opts.rulesOnly) {
-    const features = extractFeatures(text, hits, settings);
+    const features = extractFeatures(text, hits, { ...settings, canonical: forms[0] ?? '' });
     const passages = passagesOf(text).map((passage) => extractFeatures(passage, hits, settings));
     const p = predict(model, features, passages);
     risk = {

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { screenForms, spellingKey } from '../../src/core/normalize.ts';
 import type { SafetyResources } from '../../src/content/types.ts';
-import { compilePattern, matchesOf, mayMatch } from '../../src/safety/patterns.ts';
+import {
+  buildAnchorIndex,
+  compilePattern,
+  indexText,
+  matchesOf,
+  mayMatch,
+} from '../../src/safety/patterns.ts';
 import { resourcesFor } from '../../src/safety/resources.ts';
 import { categoriesOf, compileRules, matchRules } from '../../src/safety/rules.ts';
 
@@ -313,6 +319,60 @@ describe('prefilter', () => {
         expect([...matchesOf(pattern, text)].length > 0).toBe(found);
       }
     }
+  });
+});
+
+describe('anchor index', () => {
+  it('offers a text exactly the patterns whose anchors it holds, over the whole rule set', () => {
+    const patterns = [
+      ...safety.rules.flatMap((r) => [...r.any, ...r.unless, ...r.unlessMessage, ...r.with]),
+      ...safety.scores.flatMap((c) => [...c.unlessMessage, ...c.groups.flatMap((g) => g.any)]),
+    ];
+    expect(patterns.length).toBeGreaterThan(1000);
+    const texts = [
+      'he checks my phone every night and gets mad if i dont answer',
+      'me revisa el cel todas las noches y no me deja salir',
+      'i dont see the point anymore, i gave my dog to my sister',
+      'good week 4 we cooked together',
+      'hes been forcing me to stay home, he grabbed my arm',
+    ];
+    let offered = 0;
+    for (const text of texts) {
+      for (const form of screenForms(text, safety.aliases)) {
+        const padded = ` ${form} `;
+        const index = indexText(padded, safety.anchors);
+        for (const p of new Set(patterns)) {
+          const expected = mayMatch(p, padded); // each pattern asked on its own
+          expect(p.anchor === null || index.may?.has(p) === expected, p.source).toBe(true);
+          if (expected) offered += 1;
+        }
+      }
+    }
+    expect(offered).toBeGreaterThan(0);
+  });
+
+  it('changes no verdict: the same hits as running every pattern with no prefilter at all', () => {
+    const patterns = [
+      ...safety.rules.flatMap((r) => [...r.any, ...r.unless, ...r.unlessMessage, ...r.with]),
+      ...safety.scores.flatMap((c) => [...c.unlessMessage, ...c.groups.flatMap((g) => g.any)]),
+    ];
+    // Every pattern offered to every text: each regex runs, as if there were no anchors.
+    const everything = { ...safety, anchors: { ...buildAnchorIndex([]), always: patterns } };
+    const lines = readFileSync(
+      new URL('../../messages/safety/dev/blind-dec7.jsonl', import.meta.url),
+      'utf8',
+    )
+      .trim()
+      .split('\n')
+      .slice(0, 120)
+      .map((line) => (JSON.parse(line) as { text: string }).text);
+    let hits = 0;
+    for (const text of [...lines, 'i want to die lol', 'he said hed kill me if i leave']) {
+      const indexed = matchRules(text, safety);
+      expect(indexed, text).toEqual(matchRules(text, everything));
+      hits += indexed.matched.length + indexed.softened.length;
+    }
+    expect(hits).toBeGreaterThan(20);
   });
 });
 
