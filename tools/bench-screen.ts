@@ -4,6 +4,7 @@
 // Default: messages/safety/dev/blind-dec7.jsonl (240 SMS, 60 emails). Five runs of N rounds over
 // each channel's replies; the median run is the figure.
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadContent } from '../src/content/load.ts';
 import { MESSAGES_DIR } from '../src/paths.ts';
@@ -15,7 +16,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { rounds: { type: 'string', default: '10' } },
 });
-const file = positionals[0] ?? 'messages/safety/dev/blind-dec7.jsonl';
+const file = positionals[0] ?? join(MESSAGES_DIR, 'safety', 'dev', 'blind-dec7.jsonl');
 const rounds = Number(values.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) {
   process.stderr.write('--rounds must be a positive integer\n');

@@ -271,18 +271,16 @@ function tokenize(folded: string, keepRepeats: 1 | 2, aliases?: ReadonlyMap<stri
  * The forms of a reply that the safety screen reads: canonical spelling keys, once with long
  * letter runs cut to two ("soo scared") and once to one ("hiiit" -> "hit"). Duplicates removed.
  */
-/** The first of screenForms (repeats kept to two), alone: what the learned model reads. */
-export function canonicalForm(text: string, aliases?: ReadonlyMap<string, string>): string {
-  return tokenize(foldText(text), 2, aliases);
-}
-
 export function screenForms(text: string, aliases?: ReadonlyMap<string, string>): string[] {
   const folded = foldText(text);
   const forms = [tokenize(folded, 2, aliases), tokenize(folded, 1, aliases)];
   return [...new Set(forms)];
 }
 
-/** Canonical spelling keys of a phrase written by a person in YAML (no repeat collapsing). */
+/**
+ * Canonical spelling keys, letter runs cut to two: how a phrase written in YAML is compiled, and
+ * what the learned model reads of a reply (the first of screenForms, alone).
+ */
 export function canonicalPhrase(phrase: string, aliases?: ReadonlyMap<string, string>): string {
   return tokenize(foldText(phrase), 2, aliases);
 }

@@ -3,7 +3,7 @@
 // fone" and "checked my phone" share most of their features, and is hashed into a fixed number
 // of buckets: word 1-2 grams, character 3-5 grams, and the labels of the phrase rules that fired.
 // Each block is scaled to unit length, so a long email does not outweigh a short text.
-import { canonicalForm, CLAUSE_BREAK, SENTENCE_BREAK } from '../core/normalize.ts';
+import { canonicalPhrase, CLAUSE_BREAK, SENTENCE_BREAK } from '../core/normalize.ts';
 import type { RuleHits } from './rules.ts';
 
 export interface Features {
@@ -106,13 +106,13 @@ export function extractFeatures(
     bits: number;
     aliases?: ReadonlyMap<string, string>;
     explain?: boolean;
-    /** The text's canonicalForm, when the caller has it already (screen.ts). */
+    /** The text's canonicalPhrase, when the caller has it already (screen.ts). */
     canonical?: string;
   },
 ): Features {
   const mask = (1 << opts.bits) - 1;
   const names = opts.explain ? new Map<number, string>() : undefined;
-  const canonical = opts.canonical ?? canonicalForm(text, opts.aliases);
+  const canonical = opts.canonical ?? canonicalPhrase(text, opts.aliases);
   const tokens = canonical.split(' ').filter((t) => t !== '');
   const out = new Map<number, number>();
   const grams = wordGrams(tokens);

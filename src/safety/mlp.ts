@@ -1,5 +1,5 @@
 // Stage 3c of the safety screen: a small neural network (MLP) beside the logistic heads (model.ts). It
-// reads the same hashed features (features.ts), folded into fewer buckets, through one hidden
+// reads the same hashed features (features.ts), folded into its own 2^bits buckets, through one hidden
 // layer shared by the four heads: a bag of feature embeddings, then ReLU units, then one output
 // per head. The hidden layer lets the heads share what they learn ("the car", "the baby" and
 // "till he's asleep" count together) and score combinations a linear head only adds up.

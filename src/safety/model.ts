@@ -253,9 +253,20 @@ function decodeMlp(spec: { bits: number; hidden: number }, view: DataView, offse
 export function decodeModel(meta: unknown, bin: Uint8Array): SafetyModel {
   const m = meta as Partial<ModelMeta> | null;
   const known = m?.format === FORMAT || m?.format === 'steady-safety-model/1';
-  if (!m || !known || typeof m.bits !== 'number' || !m.heads) {
-    throw new Error(`messages/safety/model.json: not a ${FORMAT} file`);
+  if (!m || !known || typeof m.bits !== 'number' || !Number.isInteger(m.bits) || !m.heads) {
+    throw new Error(
+      'messages/safety/model.json: not a steady-safety-model/1 (heads) or /2 (heads and MLP) file',
+    );
   }
+  // Format 2 exactly when there is an MLP: a calibration that weighs MLP scores needs the MLP.
+  if ((m.format === FORMAT) !== (m.mlp !== undefined))
+    throw new Error(`messages/safety/model.json: ${m.format} ${m.mlp ? 'with' : 'without'} an MLP`);
+  if (
+    m.mlp &&
+    (!(Number.isInteger(m.mlp.bits) && m.mlp.bits >= 8 && m.mlp.bits <= 20) ||
+      !(Number.isInteger(m.mlp.hidden) && m.mlp.hidden >= 1 && m.mlp.hidden <= 1024))
+  )
+    throw new Error('messages/safety/model.json: the MLP needs whole bits (8-20) and hidden units');
   const size = 1 << m.bits;
   const expected = HEADS.length * size * 2 + (m.mlp ? mlpBytes(m.mlp) : 0);
   if (bin.byteLength !== expected) {
@@ -273,7 +284,14 @@ export function decodeModel(meta: unknown, bin: Uint8Array): SafetyModel {
     const weights = new Float32Array(size);
     for (let i = 0; i < size; i += 1)
       weights[i] = view.getInt16((h * size + i) * 2, true) * spec.scale;
-    heads[name] = { weights, bias: spec.bias, calibration: spec.calibration };
+    const c = spec.calibration;
+    const numbers: unknown[] = [spec.scale, spec.bias, c?.whole, c?.passage, c?.bias];
+    if (m.mlp) numbers.push(c?.mlpWhole, c?.mlpPassage);
+    if (!numbers.every((v) => typeof v === 'number' && Number.isFinite(v)))
+      throw new Error(
+        `messages/safety/model.json: head ${name} has a missing or non-finite number`,
+      );
+    heads[name] = { weights, bias: spec.bias, calibration: c };
   });
   return {
     bits: m.bits,

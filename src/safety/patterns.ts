@@ -315,6 +315,8 @@ export function compilePattern(source: string, scope: PatternScope): CompiledPat
  * finds the few patterns it may match from its own words instead of asking each of thousands.
  */
 export interface AnchorIndex {
+  /** Every pattern indexed: a pattern not in here gets its own anchor test. */
+  patterns: ReadonlySet<CompiledPattern>;
   always: readonly CompiledPattern[];
   exact: ReadonlyMap<string, readonly CompiledPattern[]>;
   prefix: ReadonlyMap<string, readonly CompiledPattern[]>;
@@ -329,14 +331,15 @@ export function buildAnchorIndex(patterns: Iterable<CompiledPattern>): AnchorInd
     if (list === undefined) map.set(key, [p]);
     else if (list[list.length - 1] !== p) list.push(p);
   };
-  for (const p of new Set(patterns)) {
+  const all = new Set(patterns);
+  for (const p of all) {
     if (p.anchor === null) always.push(p);
     else {
       for (const w of p.anchor.exact) add(exact, w, p);
       for (const pre of p.anchor.prefixes) add(prefix, pre, p);
     }
   }
-  return { always, exact, prefix };
+  return { patterns: all, always, exact, prefix };
 }
 
 /**
@@ -350,6 +353,8 @@ export interface IndexedText {
   words: ReadonlySet<string>;
   prefixes: ReadonlySet<string>;
   may?: ReadonlySet<CompiledPattern>;
+  /** The patterns `may` speaks for (the index's). */
+  indexed?: ReadonlySet<CompiledPattern>;
 }
 
 export function indexText(padded: string, anchors?: AnchorIndex): IndexedText {
@@ -360,7 +365,7 @@ export function indexText(padded: string, anchors?: AnchorIndex): IndexedText {
   const may = new Set(anchors.always);
   for (const w of words) for (const p of anchors.exact.get(w) ?? []) may.add(p);
   for (const pre of prefixes) for (const p of anchors.prefix.get(pre) ?? []) may.add(p);
-  return { padded, words, prefixes, may };
+  return { padded, words, prefixes, may, indexed: anchors.patterns };
 }
 
 const indexed = (text: string | IndexedText) => (typeof text === 'string' ? indexText(text) : text);
@@ -369,7 +374,8 @@ const indexed = (text: string | IndexedText) => (typeof text === 'string' ? inde
 export function mayMatch(pattern: CompiledPattern, text: string | IndexedText): boolean {
   const { anchor } = pattern;
   if (anchor === null) return true;
-  if (typeof text !== 'string' && text.may !== undefined) return text.may.has(pattern);
+  if (typeof text !== 'string' && text.may !== undefined && text.indexed?.has(pattern))
+    return text.may.has(pattern);
   const { words, prefixes } = indexed(text);
   // Walk the smaller side: a family-expanded anchor may list hundreds of words.
   if (anchor.exact.size <= words.size) {

@@ -134,10 +134,17 @@ export interface CompiledRules {
   rules: readonly CompiledRule[];
   scores: readonly CompiledScore[];
   aliases: ReadonlyMap<string, string>;
-  /** Every pattern above by its anchor words (patterns.ts): a text finds its candidates. */
-  anchors: AnchorIndex;
-  /** For each `any` pattern, the rules (by index) that list it: a text's candidate rules. */
-  ruleOwners: ReadonlyMap<CompiledPattern, readonly number[]>;
+  /**
+   * The index compileRules builds over the patterns above, so a reply is offered only the rules
+   * it may match (patterns.ts). Absent (a rule set put together by hand): every rule is tried,
+   * each pattern with its own anchor test; the verdicts are the same, only slower.
+   */
+  index?: {
+    /** The patterns tried on a whole reply, by their anchor words. */
+    anchors: AnchorIndex;
+    /** For each `any` pattern, the rules (by position in `rules`) that list it. */
+    ruleOwners: ReadonlyMap<CompiledPattern, readonly number[]>;
+  };
 }
 
 export interface RuleHits {
@@ -239,9 +246,10 @@ export function compileRules(data: unknown): CompiledRules {
       });
     }
   }
+  // The patterns tried on a whole reply; the scores' cue groups read sentences, unindexed.
   const patterns = [
     ...rules.flatMap((r) => [...r.any, ...r.unless, ...r.unlessMessage, ...r.with]),
-    ...scores.flatMap((c) => [...c.unlessMessage, ...c.groups.flatMap((g) => g.any)]),
+    ...scores.flatMap((c) => c.unlessMessage),
   ];
   const ruleOwners = new Map<CompiledPattern, number[]>();
   rules.forEach((rule, i) => {
@@ -251,7 +259,7 @@ export function compileRules(data: unknown): CompiledRules {
       ruleOwners.set(p, owners);
     }
   });
-  return { rules, scores, aliases, anchors: buildAnchorIndex(patterns), ruleOwners };
+  return { rules, scores, aliases, index: { anchors: buildAnchorIndex(patterns), ruleOwners } };
 }
 
 const BREAKS = new Set([SENTENCE_BREAK, CLAUSE_BREAK]);
@@ -281,7 +289,7 @@ interface Form {
   sentences: IndexedText[];
 }
 
-function formOf(padded: string, anchors: AnchorIndex): Form {
+function formOf(padded: string, anchors: AnchorIndex | undefined): Form {
   return {
     whole: indexText(padded, anchors),
     words: padded.split(' ').filter((t) => t !== '' && !BREAKS.has(t)).length,
@@ -339,9 +347,10 @@ export function matchRules(
   text: string,
   compiled: CompiledRules,
   /** The text's screenForms, when the caller has them already (screen.ts). */
-  canonical: readonly string[] = screenForms(text, compiled.aliases),
+  canonicalForms: readonly string[] = screenForms(text, compiled.aliases),
 ): RuleHits {
-  const forms = canonical.map((form) => formOf(` ${form} `, compiled.anchors));
+  const { index } = compiled;
+  const forms = canonicalForms.map((form) => formOf(` ${form} `, index?.anchors));
   const matched: string[] = [];
   const softened: string[] = [];
   const check = (
@@ -354,16 +363,17 @@ export function matchRules(
     else if (item.category === 'self_harm' && forms.some((form) => fires(form, true)))
       softened.push(item.label);
   };
-  // Only rules with an `any` pattern the text may match can fire (ruleFires' first test).
-  const candidates = new Set<number>();
-  for (const form of forms) {
-    for (const p of form.whole.may ?? [])
-      for (const i of compiled.ruleOwners.get(p) ?? []) candidates.add(i);
+  // Only rules with an `any` pattern some form may match can fire (ruleFires' first test).
+  let candidates: Set<number> | null = null;
+  if (index) {
+    candidates = new Set<number>();
+    for (const form of forms)
+      for (const p of form.whole.may ?? [])
+        for (const i of index.ruleOwners.get(p) ?? []) candidates.add(i);
   }
-  for (const p of compiled.anchors.always)
-    for (const i of compiled.ruleOwners.get(p) ?? []) candidates.add(i);
   compiled.rules.forEach((rule, i) => {
-    if (candidates.has(i)) check(rule, (f, ignore) => ruleFires(rule, f, ignore));
+    if (candidates === null || candidates.has(i))
+      check(rule, (f, ignore) => ruleFires(rule, f, ignore));
   });
   for (const score of compiled.scores) check(score, (f, ignore) => scoreFires(score, f, ignore));
   return { matched, softened };

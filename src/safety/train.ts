@@ -1,12 +1,13 @@
 // Training the learned risk model: seeded, so the same data gives the same model byte for byte.
 //   1. each reply is read as the screen reads it (screeningText, rules, features)
-//   2. four logistic heads (L2, AdaGrad) and the MLP (mlp.ts) are trained 5 times on
-//      4/5 of the data, scoring the fifth they did not see: every reply gets out-of-fold scores
+//   2. four logistic heads (L2, AdaGrad), and with --mlp an MLP beside them (mlp.ts), are
+//      trained 5 times on 4/5 of the data, scoring the fifth they did not see: every reply gets
+//      out-of-fold scores
 //   3. a calibration (a logistic fit on the whole reply's score and its highest passage's, from
 //      the heads and from the MLP) is fitted on those scores, and the band thresholds are
 //      chosen on them with the real band logic (bands.ts), rules included
 //   4. rules precise enough on the data act on their own ("decisive")
-//   5. the final heads and MLP are trained on all the data
+//   5. the final heads (and MLP) are trained on all the data
 // Cross-validated figures are a check, not the headline: the blind sets (eval/) are.
 import type { SafetyCategory } from '../content/types.ts';
 import { prng } from '../core/random.ts';
@@ -154,9 +155,9 @@ function trainHeads(data: readonly Prepared[], o: TrainOptions, seed: number) {
 
 /**
  * The calibration of one head: logistic regression of the target on the whole reply's score and
- * its highest passage's score, and the MLP's two when there is one (Newton's method with a
- * little ridge and step halving, so scores that separate the data cannot run away; Platt's
- * smoothed targets).
+ * its highest passage's score, and the MLP's two when there is one (Newton's method on Platt's
+ * smoothed targets; a step that would raise the loss is halved until it does not, and a step
+ * that gives no finite loss ends the fit).
  */
 export function fitCalibration(
   whole: readonly number[],
@@ -170,8 +171,9 @@ export function fitCalibration(
   const neg = targets.length - pos;
   const hi = (pos + 1) / (pos + 2);
   const lo = 1 / (neg + 2);
-  // The MLP's scores can separate the training data; a little ridge keeps their weights finite.
-  // The heads' two scores are fitted as they always were (no ridge), so old models rebuild.
+  // With the MLP, four correlated scores: a little ridge keeps the weights small and the system
+  // well conditioned. Heads only: no ridge, and on the shipped data the same fit as before the
+  // step halving (v6 rebuilds byte for byte; a fit that used to diverge now converges instead).
   const ridge = mlp ? 1e-4 * targets.length : 0;
   const x = (i: number, r: number) => (r < columns.length ? (columns[r]![i] as number) : 1);
   const loss = (w: number[]) => {
@@ -207,12 +209,13 @@ export function fitCalibration(
     let scale = 1;
     let next = w.map((v, k) => v - step[k]!);
     let value = loss(next);
-    while (value > current && scale > 1e-6) {
+    // `!(value <= current)`: a NaN loss counts as worse, never as better.
+    while (!(value <= current) && scale > 1e-6) {
       scale /= 2;
       next = w.map((v, k) => v - scale * step[k]!);
       value = loss(next);
     }
-    if (value > current) break;
+    if (!(value <= current)) break;
     w = next;
     current = value;
     if (step.every((s) => Math.abs(s * scale) < 1e-9)) break;

@@ -146,17 +146,42 @@ describe('pieces', () => {
     expect(trainModel(data, rules, options).model.mlp).toBeUndefined();
   });
 
-  it("calibrates on the MLP's scores too, and stays finite when a score separates the data", () => {
-    const whole = [-1, -0.5, 0, 0.5, 1, -1, 0.2, 0.8];
+  it("calibrates on the MLP's scores too, trusting the one that tells the targets apart", () => {
+    const whole = [-1, -0.5, 0, 0.5, 1, -1, 0.2, 0.8, -0.2, 0.3];
     const passage = whole;
-    const targets = [0, 0, 0, 0, 1, 0, 1, 1];
-    // The MLP's whole score separates the targets perfectly: Newton alone would run away.
-    const mlp = { whole: targets.map((t) => (t ? 40 : -40)), passage: targets.map(() => 0) };
+    const targets = [0, 0, 0, 0, 1, 0, 1, 1, 1, 0];
+    // The heads' scores barely follow the targets; the MLP's whole score separates them.
+    const mlp = { whole: targets.map((t) => (t ? 4 : -4)), passage: targets.map(() => 0) };
     const c = fitCalibration(whole, passage, targets, mlp);
     for (const v of [c.whole, c.passage, c.bias, c.mlpWhole, c.mlpPassage])
       expect(Number.isFinite(v)).toBe(true);
-    expect(c.mlpWhole).toBeGreaterThan(0);
-    expect(Math.abs(c.mlpWhole ?? 0)).toBeLessThan(10);
+    const p = (i: number) =>
+      1 /
+      (1 +
+        Math.exp(
+          -(
+            c.whole * whole[i]! +
+            c.passage * passage[i]! +
+            (c.mlpWhole ?? 0) * mlp.whole[i]! +
+            (c.mlpPassage ?? 0) * mlp.passage[i]! +
+            c.bias
+          ),
+        ));
+    targets.forEach((t, i) =>
+      t ? expect(p(i)).toBeGreaterThan(0.7) : expect(p(i)).toBeLessThan(0.3),
+    );
+    expect(c.mlpWhole).toBeGreaterThan(Math.abs(c.whole));
+  });
+
+  it('refuses a model file whose numbers are not finite, or whose MLP and format disagree', () => {
+    const options = { bits: 12, epochs: 2, folds: 2, seed: 3 };
+    const { meta, bin } = encodeModel(trainModel(data, rules, options).model, {});
+    const broken = JSON.parse(JSON.stringify(meta)) as typeof meta;
+    broken.heads.abuse_act.calibration.bias = Number.NaN;
+    expect(() => decodeModel(broken, bin)).toThrow(/abuse_act.*non-finite/);
+    expect(() => decodeModel({ ...meta, format: 'steady-safety-model/2' }, bin)).toThrow(
+      /without an MLP/,
+    );
   });
 
   it('names the file and line of a bad training line', () => {

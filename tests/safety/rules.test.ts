@@ -323,12 +323,17 @@ describe('prefilter', () => {
 });
 
 describe('anchor index', () => {
+  // The same rules without compileRules' index: every rule tried, each pattern its own anchor
+  // test (the matcher before the index). The index may only make it faster.
+  const unindexed = { rules: safety.rules, scores: safety.scores, aliases: safety.aliases };
+  const wholePatterns = [
+    ...safety.rules.flatMap((r) => [...r.any, ...r.unless, ...r.unlessMessage, ...r.with]),
+    ...safety.scores.flatMap((c) => c.unlessMessage),
+  ];
+
   it('offers a text exactly the patterns whose anchors it holds, over the whole rule set', () => {
-    const patterns = [
-      ...safety.rules.flatMap((r) => [...r.any, ...r.unless, ...r.unlessMessage, ...r.with]),
-      ...safety.scores.flatMap((c) => [...c.unlessMessage, ...c.groups.flatMap((g) => g.any)]),
-    ];
-    expect(patterns.length).toBeGreaterThan(1000);
+    const anchors = safety.index?.anchors;
+    expect(anchors?.patterns.size).toBeGreaterThan(500);
     const texts = [
       'he checks my phone every night and gets mad if i dont answer',
       'me revisa el cel todas las noches y no me deja salir',
@@ -340,10 +345,10 @@ describe('anchor index', () => {
     for (const text of texts) {
       for (const form of screenForms(text, safety.aliases)) {
         const padded = ` ${form} `;
-        const index = indexText(padded, safety.anchors);
-        for (const p of new Set(patterns)) {
-          const expected = mayMatch(p, padded); // each pattern asked on its own
-          expect(p.anchor === null || index.may?.has(p) === expected, p.source).toBe(true);
+        const index = indexText(padded, anchors);
+        for (const p of new Set(wholePatterns)) {
+          const expected = mayMatch(p, padded); // the pattern's own anchor test
+          expect(mayMatch(p, index), p.source).toBe(expected);
           if (expected) offered += 1;
         }
       }
@@ -351,28 +356,40 @@ describe('anchor index', () => {
     expect(offered).toBeGreaterThan(0);
   });
 
-  it('changes no verdict: the same hits as running every pattern with no prefilter at all', () => {
-    const patterns = [
-      ...safety.rules.flatMap((r) => [...r.any, ...r.unless, ...r.unlessMessage, ...r.with]),
-      ...safety.scores.flatMap((c) => [...c.unlessMessage, ...c.groups.flatMap((g) => g.any)]),
-    ];
-    // Every pattern offered to every text: each regex runs, as if there were no anchors.
-    const everything = { ...safety, anchors: { ...buildAnchorIndex([]), always: patterns } };
+  it('changes no verdict: the same hits as trying every rule', () => {
     const lines = readFileSync(
       new URL('../../messages/safety/dev/blind-dec7.jsonl', import.meta.url),
       'utf8',
     )
       .trim()
       .split('\n')
-      .slice(0, 120)
       .map((line) => (JSON.parse(line) as { text: string }).text);
-    let hits = 0;
-    for (const text of [...lines, 'i want to die lol', 'he said hed kill me if i leave']) {
-      const indexed = matchRules(text, safety);
-      expect(indexed, text).toEqual(matchRules(text, everything));
-      hits += indexed.matched.length + indexed.softened.length;
+    // Stretched letters and laughter give a reply two different forms, each with its own words.
+    const extra = [
+      'leeeave with my kid',
+      'im scaaared of him',
+      'i want to die lol',
+      'quiero morirme jajaja',
+      'he said hed kill me if i leave',
+    ];
+    const fired = new Set<string>();
+    for (const text of [...lines, ...extra]) {
+      const hits = matchRules(text, safety);
+      expect(hits, text).toEqual(matchRules(text, unindexed));
+      for (const label of [...hits.matched, ...hits.softened]) fired.add(label);
     }
-    expect(hits).toBeGreaterThan(20);
+    expect(fired.size).toBeGreaterThan(15);
+  });
+
+  it('a pattern the index does not know gets its own anchor test', () => {
+    const pattern = safety.rules[0]?.any[0];
+    if (!pattern) throw new Error('no rule');
+    const text = indexText(' nothing here ', buildAnchorIndex([]));
+    expect(text.may?.size).toBe(0);
+    const padded = ' he grabbed me ';
+    expect(mayMatch(pattern, indexText(padded, buildAnchorIndex([])))).toBe(
+      mayMatch(pattern, padded),
+    );
   });
 });
 
