@@ -4,53 +4,25 @@
 // cut for 10 s, a scheduler host is partitioned from the data host and the Redis master holding
 // the queues is killed. Nothing may be sent twice, nothing lost, every disclosure answered.
 // It needs root and `ip netns`; elsewhere it is skipped and says why. `npm run fleet` runs 2000.
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cannotRun } from '../../tools/fleet/netns.ts';
+import { runHarness, type HarnessVerdict } from '../support/harness-run.ts';
 
-interface Verdict {
-  hosts: Record<string, string>;
-  due: number;
-  delivered: number;
-  duplicates: number;
-  lost: number;
-  unknown: number;
-  safety_sent: number;
-  safety_expected: number;
-  seconds: number;
-  pass: boolean;
-}
+type Verdict = HarnessVerdict & { hosts: Record<string, string> };
 
 const why = cannotRun();
 if (why) console.warn(`fleet test skipped: ${why}`);
 
-function runFleet(
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'tools/fleet.ts', ...args], {
-      cwd: process.cwd(),
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    proc.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe.skipIf(why !== null)('fleet', () => {
   it('300 messages across six hosts through a cut cable, a partition and a Redis failover: none twice, none lost, every safety message sent', async () => {
-    const r = await runFleet(['--n', '300', '--json', '--timeout', '80']);
-    const line = r.stdout.trim().split('\n').pop() ?? '';
-    let verdict: Verdict;
-    try {
-      verdict = JSON.parse(line) as Verdict;
-    } catch {
-      throw new Error(`fleet printed no verdict (exit ${r.code}):\n${r.stderr.slice(-3000)}`);
-    }
+    const r = await runHarness<Verdict>('tools/fleet.ts', [
+      '--n',
+      '300',
+      '--json',
+      '--timeout',
+      '80',
+    ]);
+    const { verdict } = r;
     expect(Object.keys(verdict.hosts).sort()).toEqual(
       ['data', 'sched1', 'sched2', 'web', 'work1', 'work2'].sort(),
     );
