@@ -51,6 +51,19 @@ export interface TrainOptions {
    * trained with it, bought one disclosure for five false alarms on its first look (LEDGER.md).
    */
   mlp: MlpOptions | null;
+  /**
+   * The act heads' training target for `unclear` and `past` replies of their category (0: not
+   * act, v6). Calibration and thresholds still count them as not acting.
+   */
+  softTargets: { unclear: number; past: number };
+  /** Calibrate the act heads on the soft targets too (else on the labels). */
+  softCalibration: boolean;
+  /**
+   * The least short-reply cap the search may choose (0: any of SHORT_ASK_WORDS). A short reply
+   * that acts is not read as an opt-out, so a cap under 7 words can keep a person from stopping
+   * the messages ("cut it out with the texts already", LEDGER.md v11).
+   */
+  minShortAskWords: number;
   /** Optional progress lines ("fold 2/5"). */
   progress?: (line: string) => void;
 }
@@ -65,6 +78,9 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   positiveWeight: 1,
   limits: { ordinaryAct: 0.04, ordinaryAsk: 0.08, pastAct: 0.3 },
   mlp: null,
+  softTargets: { unclear: 0, past: 0 },
+  softCalibration: false,
+  minShortAskWords: 0,
 };
 
 interface Prepared {
@@ -113,6 +129,14 @@ export function prepare(replies: readonly LabelledReply[], rules: CompiledRules,
   });
 }
 
+/** A head's training target: the label's, or softTargets' for an unclear or past reply. */
+function trainTarget(d: Prepared, name: HeadName, o: TrainOptions): number {
+  const kind = d.reply.kind;
+  if ((kind !== 'unclear' && kind !== 'past') || !name.endsWith('_act')) return d.targets[name];
+  const any = d.targets[name.replace('_act', '_any') as HeadName];
+  return any === 1 ? o.softTargets[kind] : d.targets[name];
+}
+
 function trainHeads(data: readonly Prepared[], o: TrainOptions, seed: number) {
   const size = 1 << o.bits;
   const heads = Object.fromEntries(
@@ -128,14 +152,15 @@ function trainHeads(data: readonly Prepared[], o: TrainOptions, seed: number) {
   for (let epoch = 0; epoch < o.epochs; epoch += 1) {
     order = shuffled(order, random);
     for (const k of order) {
-      const { features: f, targets } = data[k] as Prepared;
+      const d = data[k] as Prepared;
+      const f = d.features;
       for (const name of HEADS) {
         const head = heads[name];
         const g2 = sq[name];
         let z = head.bias;
         for (let i = 0; i < f.indices.length; i += 1)
           z += (head.weights[f.indices[i] as number] as number) * (f.values[i] as number);
-        const y = targets[name];
+        const y = trainTarget(d, name, o);
         const g = (sigmoid(z) - y) * (y === 1 ? o.positiveWeight : 1);
         for (let i = 0; i < f.indices.length; i += 1) {
           const idx = f.indices[i] as number;
@@ -181,7 +206,7 @@ export function fitCalibration(
     targets.forEach((t, i) => {
       let z = 0;
       for (let r = 0; r < n; r += 1) z += w[r]! * x(i, r);
-      const y = t === 1 ? hi : lo;
+      const y = lo + t * (hi - lo);
       l += Math.log1p(Math.exp(-Math.abs(z))) + Math.max(z, 0) - y * z;
     });
     for (let r = 0; r < n - 1; r += 1) l += 0.5 * ridge * w[r]! * w[r]!;
@@ -197,7 +222,7 @@ export function fitCalibration(
       let z = 0;
       for (let r = 0; r < n; r += 1) z += w[r]! * x(i, r);
       const p = sigmoid(z);
-      const d = p - (t === 1 ? hi : lo);
+      const d = p - (lo + t * (hi - lo));
       const v = p * (1 - p);
       for (let r = 0; r < n; r += 1) {
         g[r]! += d * x(i, r);
@@ -458,7 +483,7 @@ export function trainModel(
       fitCalibration(
         column(name, 'whole'),
         column(name, 'passage'),
-        data.map((d) => d.targets[name]),
+        data.map((d) => (o.softCalibration ? trainTarget(d, name, o) : d.targets[name])),
         o.mlp
           ? { whole: column(name, 'mlpWhole'), passage: column(name, 'mlpPassage') }
           : undefined,
@@ -481,7 +506,7 @@ export function trainModel(
   // not: whichever serves the targets better on the out-of-fold scores.
   let chosen: Chosen | null = null;
   for (const rulesAsk of [true, false]) {
-    for (const shortAskWords of SHORT_ASK_WORDS) {
+    for (const shortAskWords of SHORT_ASK_WORDS.filter((n) => n >= o.minShortAskWords)) {
       const c = {
         rulesAsk,
         shortAskWords,
