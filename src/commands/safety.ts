@@ -20,7 +20,7 @@ import { DEFAULT_MLP_OPTIONS } from '../safety/mlp.ts';
 import { DEFAULT_TRAIN_OPTIONS, trainModel } from '../safety/train.ts';
 import { parse, UsageError } from './args.ts';
 
-const USAGE = `safety train [--seed N] [--bits N] [--mlp]
+const USAGE = `safety train [--seed N] [--bits N] [--mlp] [--unclear-target P]
 safety eval [FILE.jsonl ...] [--ledger] [--note TEXT]   (default: every messages/safety/eval/*.jsonl)
 safety export --since YYYY-MM-DD [--out FILE]`;
 
@@ -59,7 +59,12 @@ const jsonlIn = async (dir: string) =>
 async function train(args: string[]): Promise<number> {
   const { values } = parse(
     args,
-    { seed: { type: 'string' }, bits: { type: 'string' }, mlp: { type: 'boolean' } },
+    {
+      seed: { type: 'string' },
+      bits: { type: 'string' },
+      mlp: { type: 'boolean' },
+      'unclear-target': { type: 'string' },
+    },
     USAGE,
   );
   // --mlp: an MLP beside the heads (model v9 in eval/LEDGER.md; not shipped).
@@ -69,6 +74,14 @@ async function train(args: string[]): Promise<number> {
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer\nUsage: ${USAGE}`);
   if (!Number.isInteger(bits) || bits < 12 || bits > 20)
     throw new UsageError(`--bits must be 12 to 20\nUsage: ${USAGE}`);
+  // --unclear-target 0: the act heads learn unclear replies as not acting (model v6).
+  const unclear =
+    values['unclear-target'] === undefined
+      ? DEFAULT_TRAIN_OPTIONS.softTargets.unclear
+      : Number(values['unclear-target']);
+  if (!(unclear >= 0 && unclear <= 1))
+    throw new UsageError(`--unclear-target must be 0 to 1\nUsage: ${USAGE}`);
+  const softTargets = { ...DEFAULT_TRAIN_OPTIONS.softTargets, unclear };
   const dir = SAFETY_DIR(MESSAGES_DIR);
   const files = await jsonlIn(join(dir, 'train'));
   if (files.length === 0) throw new UsageError(`No training data in ${dir}/train/*.jsonl`);
@@ -81,6 +94,7 @@ async function train(args: string[]): Promise<number> {
     seed,
     bits,
     mlp,
+    softTargets,
     progress: (line) => process.stderr.write(`safety train: ${line}\n`),
   });
   const seconds = Math.round((performance.now() - started) / 100) / 10;
@@ -89,7 +103,14 @@ async function train(args: string[]): Promise<number> {
     bits,
     files: Object.fromEntries(sets.map((s) => [basename(s.file), s.cases.length])),
     replies: replies.length,
-    options: { ...DEFAULT_TRAIN_OPTIONS, seed, bits, mlp: undefined, ...(mlp ? { mlp } : {}) },
+    options: {
+      ...DEFAULT_TRAIN_OPTIONS,
+      seed,
+      bits,
+      softTargets,
+      mlp: undefined,
+      ...(mlp ? { mlp } : {}),
+    },
   };
   const { meta, bin } = encodeModel(result.model, training);
   await writeFile(join(dir, 'model.json'), JSON.stringify(meta, null, 2) + '\n');

@@ -52,11 +52,12 @@ export interface TrainOptions {
    */
   mlp: MlpOptions | null;
   /**
-   * The act heads' training target for `unclear` and `past` replies of their category (0: not
-   * act, v6). Calibration and thresholds still count them as not acting.
+   * The act heads' training target for `unclear` and `past` replies of their category. v6 had
+   * 0 for both (an unclear reply is not acting), which pushed down every disclosure that reads
+   * like one; v12 has 0.25 for unclear (LEDGER.md). The targets of the bands do not change.
    */
   softTargets: { unclear: number; past: number };
-  /** Calibrate the act heads on the soft targets too (else on the labels). */
+  /** Calibrate the act heads on the soft targets too (else on the labels, as v6 did). */
   softCalibration: boolean;
   /**
    * The least short-reply cap the search may choose (0: any of SHORT_ASK_WORDS). A short reply
@@ -78,9 +79,9 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   positiveWeight: 1,
   limits: { ordinaryAct: 0.04, ordinaryAsk: 0.08, pastAct: 0.3 },
   mlp: null,
-  softTargets: { unclear: 0, past: 0 },
-  softCalibration: false,
-  minShortAskWords: 0,
+  softTargets: { unclear: 0.25, past: 0 },
+  softCalibration: true,
+  minShortAskWords: 7,
 };
 
 interface Prepared {
@@ -196,6 +197,8 @@ export function fitCalibration(
   const neg = targets.length - pos;
   const hi = (pos + 1) / (pos + 2);
   const lo = 1 / (neg + 2);
+  // Platt's smoothed target; a soft target (softCalibration) lies between the two.
+  const smoothed = (t: number) => (t === 1 ? hi : t === 0 ? lo : lo + t * (hi - lo));
   // With the MLP, four correlated scores: a little ridge keeps the weights small and the system
   // well conditioned. Heads only: no ridge, and on the shipped data the same fit as before the
   // step halving (v6 rebuilds byte for byte; a fit that used to diverge now converges instead).
@@ -206,7 +209,7 @@ export function fitCalibration(
     targets.forEach((t, i) => {
       let z = 0;
       for (let r = 0; r < n; r += 1) z += w[r]! * x(i, r);
-      const y = lo + t * (hi - lo);
+      const y = smoothed(t);
       l += Math.log1p(Math.exp(-Math.abs(z))) + Math.max(z, 0) - y * z;
     });
     for (let r = 0; r < n - 1; r += 1) l += 0.5 * ridge * w[r]! * w[r]!;
@@ -222,7 +225,7 @@ export function fitCalibration(
       let z = 0;
       for (let r = 0; r < n; r += 1) z += w[r]! * x(i, r);
       const p = sigmoid(z);
-      const d = p - (lo + t * (hi - lo));
+      const d = p - smoothed(t);
       const v = p * (1 - p);
       for (let r = 0; r < n; r += 1) {
         g[r]! += d * x(i, r);
