@@ -1,8 +1,8 @@
 // CPU per reply of the safety screen (rules, features, model, bands), as the inbound pipeline runs
 // it, by channel. Prints numbers; asserts nothing.
 //   npx tsx tools/bench-screen.ts [FILE.jsonl] [--rounds N]
-// Default: messages/safety/dev/blind-dec7.jsonl (240 SMS, 60 emails). Five runs of N rounds over
-// each channel's replies; the median run is the figure.
+// Default: messages/safety/train/blind-dec7.jsonl (240 SMS, 60 emails; the file the earlier
+// figures used). Five runs of N rounds over each channel's replies; the median run is the figure.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,7 +16,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { rounds: { type: 'string', default: '10' } },
 });
-const file = positionals[0] ?? join(MESSAGES_DIR, 'safety', 'dev', 'blind-dec7.jsonl');
+const file = positionals[0] ?? join(MESSAGES_DIR, 'safety', 'train', 'blind-dec7.jsonl');
 const rounds = Number(values.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) {
   process.stderr.write('--rounds must be a positive integer\n');

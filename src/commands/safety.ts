@@ -74,7 +74,8 @@ async function train(args: string[]): Promise<number> {
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer\nUsage: ${USAGE}`);
   if (!Number.isInteger(bits) || bits < 12 || bits > 20)
     throw new UsageError(`--bits must be 12 to 20\nUsage: ${USAGE}`);
-  // --unclear-target 0: the act heads learn unclear replies as not acting (model v6).
+  // --unclear-target 0: the act heads learn unclear replies as not acting, as model v6 did (on
+  // v6's data, before v13 added the looked-at blind sets, it rebuilds v6 byte for byte).
   const unclear =
     values['unclear-target'] === undefined
       ? DEFAULT_TRAIN_OPTIONS.softTargets.unclear

@@ -1,9 +1,9 @@
 // The frozen blind set: 360 replies written by a separate writer before any model existed, never
 // trained or tuned on (messages/safety/eval/LEDGER.md has its first look and every later one).
-// The false-alarm targets, the self-harm routing target and the act-or-ask target are asserted
-// as they stand. One recall target is not met yet (93.1% act, against 95; models v6 and v12): it is
-// asserted as a ratchet at today's figure, so no change can lower it unnoticed. Raise the floor
-// when a model does better; never lower it.
+// Every target of the issue is asserted as it stands (model v13 meets them all here). Act recall
+// is also held by a ratchet at today's count, so no change can lower it unnoticed. Raise the
+// floor when a model does better; never lower it. The set has been looked at often (LEDGER.md):
+// it guards against regressions, it is no longer a fair first look.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -34,17 +34,13 @@ describe('frozen blind set', () => {
     cases.map((c) => screenReply(c.text, c.channel, screener)),
   );
 
-  it('meets the false-alarm, act-or-ask and crisis-routing targets', () => {
+  it('meets every target: act, act-or-ask, crisis routing and the false alarms', () => {
     console.log(formatFigures(figures).join('\n'));
-    const met = missedTargets(figures).filter((m) =>
-      /^(ordinaryAct|ordinaryAsk|pastAct|crisisRouted|actOrAskRecall) /.test(m),
-    );
-    expect(met).toEqual([]);
+    expect(missedTargets(figures)).toEqual([]);
   });
 
-  // Danger replies acted on, out of 130, on 2026-12-07 (models v6 and v12; v4 had 119). Act or
-  // ask (v12: 128) and self-harm routing (49 of 50) have their targets asserted above instead.
-  const FLOORS = { actRecall: 121 } as const;
+  // Danger replies acted on, out of 130, on 2026-12-07: model v13 126 (v4 119, v6 and v12 121).
+  const FLOORS = { actRecall: 126 } as const;
 
   it.each(Object.entries(FLOORS))('%s stays at or above its floor of %i', (key, floor) => {
     const r = figures[key as keyof typeof FLOORS];

@@ -358,7 +358,7 @@ describe('anchor index', () => {
 
   it('changes no verdict: the same hits as trying every rule', () => {
     const lines = readFileSync(
-      new URL('../../messages/safety/dev/blind-dec7.jsonl', import.meta.url),
+      new URL('../../messages/safety/train/blind-dec7.jsonl', import.meta.url),
       'utf8',
     )
       .trim()
