@@ -67,3 +67,8 @@ export function toE164(raw: string, defaultCountry = 'US'): string | null {
   const p = parsePhoneNumberFromString(String(raw ?? '').trim(), defaultCountry as never);
   return p && p.isValid() ? p.number : null;
 }
+
+/** The country (ISO 3166 alpha-2) of an E.164 number, or null when it cannot tell. */
+export function countryOfNumber(e164: string): string | null {
+  return parsePhoneNumberFromString(e164)?.country ?? null;
+}

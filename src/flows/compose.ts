@@ -6,6 +6,7 @@ import { operatorTexts } from '../content/operator-texts.ts';
 import { OPERATOR_TEMPLATE } from '../core/operator-message.ts';
 import { MESSAGES_DIR } from '../paths.ts';
 import { emailTemplateFor, smsTextFor } from '../core/experiments.ts';
+import { countryOfNumber } from '../core/phone.ts';
 import { programFrequency } from '../core/program.ts';
 import { renderEmail, renderSms } from '../core/render.ts';
 import type { Config } from '../config.ts';
@@ -33,6 +34,26 @@ export interface ComposeInput {
 }
 
 export class MissingContentError extends Error {}
+
+/**
+ * The recipient of an answer to someone we do not know (how to join, HELP, a safety message):
+ * no name, the program's language unless the message's vars carry their keyword's, and the
+ * country of their phone number, so a safety message names that country's helplines.
+ */
+export function strangerRecipient(
+  program: Program,
+  channel: 'sms' | 'email',
+  address: string | null,
+): ComposeInput['subscriber'] {
+  return {
+    id: 'stranger',
+    phone: channel === 'sms' ? address : null,
+    email: channel === 'email' ? address : null,
+    firstName: null,
+    locale: program.defaultLocale,
+    country: channel === 'sms' && address ? countryOfNumber(address) : null,
+  };
+}
 
 export function resourcesFor(
   content: Content,

@@ -12,7 +12,13 @@
 import { SendError, type SendResult } from '../channels/port.ts';
 import { maskEmail, maskPhone } from '../channels/mask.ts';
 import type { Deps } from '../deps.ts';
-import { composeEmail, composeSms, MissingContentError, programOfMessage } from './compose.ts';
+import {
+  composeEmail,
+  composeSms,
+  MissingContentError,
+  programOfMessage,
+  strangerRecipient,
+} from './compose.ts';
 import type { Program } from '../content/types.ts';
 import { recordOptOut } from './consent.ts';
 import { metrics } from '../metrics.ts';
@@ -76,8 +82,18 @@ function load(deps: Pick<Deps, 'db'>, id: string): Promise<Loaded | null> {
   return deliveryStore(deps.db).load(id);
 }
 
-/** What may be sent to a number we do not know, in answer to their message. */
-const STRANGER_ALLOWED = new Set(['how_to_join', 'help', 'safety_abuse', 'safety_self_harm']);
+/**
+ * What may be sent to a number we do not know, in answer to their message. A stranger whose
+ * message reads as worrying gets the discreet check-in (decide.ts sends it instead of how to
+ * join): without it they would get no answer at all, and reply SAFE brings the safety message.
+ */
+const STRANGER_ALLOWED = new Set([
+  'how_to_join',
+  'help',
+  'safety_check',
+  'safety_abuse',
+  'safety_self_harm',
+]);
 
 /**
  * Program messages keep to quiet hours: the program's steps (nudges and check-ins), and the sends
@@ -196,15 +212,7 @@ export async function deliver(
     }
   }
   const program = programOfMessage(deps.programs, m);
-  const sub = m.subscriber ?? {
-    id: 'stranger',
-    phone: m.channel === 'sms' ? m.toAddr : null,
-    email: m.channel === 'email' ? m.toAddr : null,
-    firstName: null,
-    // An answer to a stranger carries the locale of their keyword in its vars (compose.ts).
-    locale: program.defaultLocale,
-    country: null,
-  };
+  const sub = m.subscriber ?? strangerRecipient(program, m.channel, m.toAddr);
   let outgoing;
   try {
     const input = { message: m, subscriber: sub };

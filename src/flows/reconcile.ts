@@ -7,7 +7,7 @@ import { SendError } from '../channels/port.ts';
 import type { Deps } from '../deps.ts';
 import { logThrottled } from '../error-report.ts';
 import { metrics } from '../metrics.ts';
-import { composeSms, MissingContentError, programOfMessage } from './compose.ts';
+import { composeSms, MissingContentError, programOfMessage, strangerRecipient } from './compose.ts';
 import { checkinWindow } from './deliver.ts';
 import { RETRY_FROM } from '../core/message-status.ts';
 
@@ -33,15 +33,7 @@ export async function reconcileSending(
   let body: string;
   try {
     const program = programOfMessage(deps.programs, m);
-    const sub = m.subscriber ?? {
-      id: 'stranger',
-      phone,
-      email: null,
-      firstName: null,
-      // An answer to a stranger carries the locale of their keyword in its vars (compose.ts).
-      locale: program.defaultLocale,
-      country: null,
-    };
+    const sub = m.subscriber ?? strangerRecipient(program, 'sms', phone);
     body = composeSms(deps.config, deps.content, program, {
       message: m,
       subscriber: sub,

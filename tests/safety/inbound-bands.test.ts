@@ -43,6 +43,20 @@ const state = async (phone: string) => {
 };
 
 describe('bands on the inbound path', () => {
+  it('ask from a number that never joined: the discreet check-in, not silence; SAFE brings the safety message', async () => {
+    const phone = await freshPhone(h.deps.db);
+    await text(phone, 'money is tight and hes been moody all week, not sure what to do');
+    const check = h.smsTo(phone);
+    expect(check).toHaveLength(1);
+    expect(check[0]!.body).toContain('reply SAFE');
+    await text(phone, 'SAFE');
+    const resources = h.smsTo(phone).slice(1);
+    expect(resources).toHaveLength(1);
+    // The helplines of the country of their number (+1 202: the US), not "a local helpline".
+    expect(resources[0]!.body).toContain('1-800-799-7233');
+    expect(await h.deps.db.subscriber.count({ where: { phone } })).toBe(0);
+  });
+
   it('act: a disclosure that names no danger word gets the safety message and a hold', async () => {
     const phone = await joined();
     const before = h.smsTo(phone).length;
