@@ -1,6 +1,6 @@
 // The frozen blind set: 360 replies written by a separate writer before any model existed, never
 // trained or tuned on (messages/safety/eval/LEDGER.md has its first look and every later one).
-// Every target of the issue is asserted as it stands (model v13 meets them all here). Act recall
+// Every target of the issue is asserted as it stands (models v13 and v13c meet them all here). Act recall
 // is also held by a ratchet at today's count, so no change can lower it unnoticed. Raise the
 // floor when a model does better; never lower it. The set has been looked at often (LEDGER.md):
 // it guards against regressions, it is no longer a fair first look.
@@ -39,7 +39,7 @@ describe('frozen blind set', () => {
     expect(missedTargets(figures)).toEqual([]);
   });
 
-  // Danger replies acted on, out of 130, on 2026-12-07: model v13 126 (v4 119, v6 and v12 121).
+  // Danger replies acted on, out of 130, on 2026-12-07: models v13 and v13c 126 (v4 119, v6 and v12 121).
   const FLOORS = { actRecall: 126 } as const;
 
   it.each(Object.entries(FLOORS))('%s stays at or above its floor of %i', (key, floor) => {
