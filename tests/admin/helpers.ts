@@ -76,9 +76,11 @@ export async function consoleTestbed(
   const email = { sent: [] as OutgoingEmail[] };
   h.deps.sms = recording(h.deps.sms, sms.sent);
   h.deps.email = recording(h.deps.email, email.sent);
-  // People left by earlier runs (an hour old: never those of a file running now).
+  // People left by earlier runs (untouched for an hour: never those of a file running now). By
+  // updatedAt, which Prisma writes from the system clock: createdAt follows each test's own clock
+  // (months back), so judging by it deleted the people of console files running at the same time.
   await h.deps.db.subscriber.deleteMany({
-    where: { phone: { in: POOL }, createdAt: { lt: new Date(Date.now() - 3600_000) } },
+    where: { phone: { in: POOL }, updatedAt: { lt: new Date(Date.now() - 3600_000) } },
   });
   const app = await buildApp(h.deps, { modules: [...(opts.before ?? []), ...routeModules] });
   const closeHarness = h.close;
