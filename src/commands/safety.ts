@@ -56,6 +56,32 @@ const jsonlIn = async (dir: string) =>
     .sort()
     .map((n) => join(dir, n));
 
+/** The same reply, case, accents and punctuation aside ("Calm." and "calm" are one). */
+const sameReply = (text: string) =>
+  text
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+
+/**
+ * Eval sets that share replies with the training data. Two writers of short replies write the
+ * same "calm" or "ok": a first look is blind only for the replies the model never trained on.
+ */
+async function evalOverlap(
+  training: readonly LabelledReply[],
+  evalFiles: string[],
+): Promise<Array<{ file: string; shared: number; total: number }>> {
+  const trained = new Set(training.map((r) => sameReply(r.text)));
+  return (await readSets(evalFiles))
+    .map(({ file, cases }) => ({
+      file: basename(file),
+      shared: cases.filter((c) => trained.has(sameReply(c.text))).length,
+      total: cases.length,
+    }))
+    .filter((o) => o.shared > 0);
+}
+
 async function train(args: string[]): Promise<number> {
   const { values } = parse(
     args,
@@ -76,18 +102,22 @@ async function train(args: string[]): Promise<number> {
     throw new UsageError(`--bits must be 12 to 20\nUsage: ${USAGE}`);
   // --unclear-target 0: the act heads learn unclear replies as not acting, as model v6 did (on
   // v6's data, before v13 added the looked-at blind sets, it rebuilds v6 byte for byte).
-  const unclear =
-    values['unclear-target'] === undefined
-      ? DEFAULT_TRAIN_OPTIONS.softTargets.unclear
-      : Number(values['unclear-target']);
-  if (!(unclear >= 0 && unclear <= 1))
-    throw new UsageError(`--unclear-target must be 0 to 1\nUsage: ${USAGE}`);
+  const given = values['unclear-target'];
+  // A plain decimal from 0 to 1: an empty value ("--unclear-target=") is refused, not read as 0.
+  if (given !== undefined && !/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(given))
+    throw new UsageError(`--unclear-target must be a number from 0 to 1\nUsage: ${USAGE}`);
+  const unclear = given === undefined ? DEFAULT_TRAIN_OPTIONS.softTargets.unclear : Number(given);
   const softTargets = { ...DEFAULT_TRAIN_OPTIONS.softTargets, unclear };
   const dir = SAFETY_DIR(MESSAGES_DIR);
   const files = await jsonlIn(join(dir, 'train'));
   if (files.length === 0) throw new UsageError(`No training data in ${dir}/train/*.jsonl`);
   const sets = await readSets(files);
   const replies = sets.flatMap((s) => s.cases);
+  const overlap = await evalOverlap(replies, await jsonlIn(join(dir, 'eval')));
+  for (const o of overlap)
+    process.stderr.write(
+      `safety train: warning: ${o.shared} of ${o.total} replies in ${o.file} are also training replies; its figures are not blind for them\n`,
+    );
   const content = await loadContent(MESSAGES_DIR);
   const rules = compileRules(content.safety);
   const started = performance.now();
@@ -136,6 +166,9 @@ async function train(args: string[]): Promise<number> {
       : '- heads only (no MLP)',
     `- thresholds: act ${JSON.stringify(result.model.thresholds.act)}, ask ${JSON.stringify(result.model.thresholds.ask)}`,
     `- decisive rules (act on their own): ${result.model.decisiveRules.length}; any rule hit is at least ask: ${result.model.rulesAsk}; replies of at most ${result.model.shortAskWords} words without a rule hit are at most ask`,
+    `- eval sets sharing replies with the training data (same words, case and punctuation aside): ${
+      overlap.map((o) => `${o.file} ${o.shared}/${o.total}`).join(', ') || 'none'
+    }`,
     '',
     '| out-of-fold figure | value |',
     '| --- | --- |',

@@ -264,7 +264,7 @@ export async function deliver(
       code,
       provider_code: providerCode.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 24),
     });
-    return settleFailedSend(deps, m, sub.id, to, err, opts.finalAttempt);
+    return settleFailedSend(deps, m, m.subscriber?.id ?? null, to, err, opts.finalAttempt);
   }
   metrics.observe('steady_provider_call_seconds', (performance.now() - callStart) / 1000, {
     channel: m.channel,
@@ -345,7 +345,8 @@ const NOT_SENT_ERRNOS = new Set([
 async function settleFailedSend(
   deps: Pick<Deps, 'db' | 'clock' | 'log' | 'sms'>,
   m: Loaded,
-  subscriberId: string,
+  /** Null for an answer to a stranger: no one to record an opt-out for. */
+  subscriberId: string | null,
   to: string,
   err: unknown,
   finalAttempt: boolean,
@@ -362,16 +363,22 @@ async function settleFailedSend(
       db.$transaction(async (tx) => {
         // With its message.failed webhook event (src/webhooks/).
         await markFailed(tx, m.id, 'opted_out', clock.now());
-        await recordOptOut(
-          tx,
-          subscriberId,
-          m.channel,
-          { source: 'carrier', providerCode: e.providerCode ?? null },
-          clock.now(),
-        );
+        if (subscriberId !== null)
+          await recordOptOut(
+            tx,
+            subscriberId,
+            m.channel,
+            { source: 'carrier', providerCode: e.providerCode ?? null },
+            clock.now(),
+          );
       }),
     );
-    log.warn({ messageId: m.id, to }, 'recipient opted out at the carrier; subscriber stopped');
+    log.warn(
+      { messageId: m.id, to },
+      subscriberId !== null
+        ? 'recipient opted out at the carrier; subscriber stopped'
+        : 'a number we do not know opted out at the carrier; nothing sent',
+    );
     countSend(m, 'opted_out');
     return 'failed';
   }

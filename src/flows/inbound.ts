@@ -144,17 +144,17 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
   const program = deps.programs.of(enrollment?.program ?? joinProgram?.key);
   const checkin = openCheckins.find((c) => c.enrollmentId === enrollment?.id) ?? null;
   const [recentSafety, recentSystem, lowStepSent, recentAsks] = await Promise.all([
-    sub
-      ? db.message.findMany({
-          where: {
-            subscriberId: sub.id,
-            kind: 'safety',
-            direction: 'out',
-            createdAt: { gte: since },
-          },
-          select: { template: true },
-        })
-      : [],
+    // A stranger's by their number, as for how to join: the check-in and the safety messages go
+    // out at most once a day to a number that never joined too.
+    db.message.findMany({
+      where: {
+        kind: 'safety',
+        direction: 'out',
+        createdAt: { gte: since },
+        ...(sub ? { subscriberId: sub.id } : { toAddr: m.fromAddr }),
+      },
+      select: { template: true },
+    }),
     db.message.findMany({
       where: {
         direction: 'out',

@@ -133,7 +133,9 @@ export function prepare(replies: readonly LabelledReply[], rules: CompiledRules,
 /** A head's training target: the label's, or softTargets' for an unclear or past reply. */
 function trainTarget(d: Prepared, name: HeadName, o: TrainOptions): number {
   const kind = d.reply.kind;
-  if ((kind !== 'unclear' && kind !== 'past') || !name.endsWith('_act')) return d.targets[name];
+  // Only a 0 is softened: a reply labelled act keeps its 1, whatever its kind says.
+  if ((kind !== 'unclear' && kind !== 'past') || !name.endsWith('_act') || d.targets[name] !== 0)
+    return d.targets[name];
   const any = d.targets[name.replace('_act', '_any') as HeadName];
   return any === 1 ? o.softTargets[kind] : d.targets[name];
 }
@@ -461,6 +463,11 @@ export function trainModel(
 ): TrainResult {
   const o = { ...DEFAULT_TRAIN_OPTIONS, ...options };
   const log = o.progress ?? (() => {});
+  const caps = SHORT_ASK_WORDS.filter((n) => n >= o.minShortAskWords);
+  if (caps.length === 0)
+    throw new Error(
+      `minShortAskWords ${o.minShortAskWords} leaves no short-reply cap to choose (${SHORT_ASK_WORDS.join(', ')})`,
+    );
   log(`reading ${replies.length} replies`);
   const data = prepare(replies, rules, o.bits);
   const random = prng(o.seed);
@@ -509,7 +516,7 @@ export function trainModel(
   // not: whichever serves the targets better on the out-of-fold scores.
   let chosen: Chosen | null = null;
   for (const rulesAsk of [true, false]) {
-    for (const shortAskWords of SHORT_ASK_WORDS.filter((n) => n >= o.minShortAskWords)) {
+    for (const shortAskWords of caps) {
       const c = {
         rulesAsk,
         shortAskWords,

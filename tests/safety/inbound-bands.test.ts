@@ -57,6 +57,26 @@ describe('bands on the inbound path', () => {
     expect(await h.deps.db.subscriber.count({ where: { phone } })).toBe(0);
   });
 
+  it('a stranger gets the check-in at most once a day, however many worrying texts', async () => {
+    const phone = await freshPhone(h.deps.db);
+    await text(phone, 'money is tight and hes been moody all week, not sure what to do');
+    await text(phone, 'he has been moody again and i keep quiet so it does not get worse');
+    await text(phone, 'not sure what to do about his moods, money is still tight');
+    expect(h.smsTo(phone).filter((m) => m.body.includes('reply SAFE'))).toHaveLength(1);
+  });
+
+  it("a stranger's number that opted out at the carrier (21610): the check-in fails, nothing else breaks", async () => {
+    const phone = await freshPhone(h.deps.db);
+    h.twilio.failNext(21610);
+    await text(phone, 'money is tight and hes been moody all week, not sure what to do');
+    const rows = await h.deps.db.message.findMany({
+      where: { toAddr: phone, template: 'safety_check' },
+      select: { status: true, error: true },
+    });
+    expect(rows).toEqual([{ status: 'failed', error: 'opted_out' }]);
+    expect(await h.deps.db.subscriber.count({ where: { phone } })).toBe(0);
+  });
+
   it('act: a disclosure that names no danger word gets the safety message and a hold', async () => {
     const phone = await joined();
     const before = h.smsTo(phone).length;
