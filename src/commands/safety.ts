@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { loadContent } from '../content/load.ts';
+import { foldText } from '../core/normalize.ts';
 import { MESSAGES_DIR } from '../paths.ts';
 import { parseLabelled, type LabelledReply } from '../safety/data.ts';
 import { evaluate, formatFigures, missedTargets, type EvalFigures } from '../safety/eval.ts';
@@ -58,9 +59,7 @@ const jsonlIn = async (dir: string) =>
 
 /** The same reply, case, accents and punctuation aside ("Calm." and "calm" are one). */
 const sameReply = (text: string) =>
-  text
-    .normalize('NFKD')
-    .toLowerCase()
+  foldText(text)
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
 
@@ -106,8 +105,7 @@ async function train(args: string[]): Promise<number> {
   // A plain decimal from 0 to 1: an empty value ("--unclear-target=") is refused, not read as 0.
   if (given !== undefined && !/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(given))
     throw new UsageError(`--unclear-target must be a number from 0 to 1\nUsage: ${USAGE}`);
-  const unclear = given === undefined ? DEFAULT_TRAIN_OPTIONS.softTargets.unclear : Number(given);
-  const softTargets = { ...DEFAULT_TRAIN_OPTIONS.softTargets, unclear };
+  const unclearTarget = given === undefined ? DEFAULT_TRAIN_OPTIONS.unclearTarget : Number(given);
   const dir = SAFETY_DIR(MESSAGES_DIR);
   const files = await jsonlIn(join(dir, 'train'));
   if (files.length === 0) throw new UsageError(`No training data in ${dir}/train/*.jsonl`);
@@ -125,7 +123,7 @@ async function train(args: string[]): Promise<number> {
     seed,
     bits,
     mlp,
-    softTargets,
+    unclearTarget,
     progress: (line) => process.stderr.write(`safety train: ${line}\n`),
   });
   const seconds = Math.round((performance.now() - started) / 100) / 10;
@@ -138,7 +136,7 @@ async function train(args: string[]): Promise<number> {
       ...DEFAULT_TRAIN_OPTIONS,
       seed,
       bits,
-      softTargets,
+      unclearTarget,
       mlp: undefined,
       ...(mlp ? { mlp } : {}),
     },

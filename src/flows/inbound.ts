@@ -143,15 +143,16 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
     : null;
   const program = deps.programs.of(enrollment?.program ?? joinProgram?.key);
   const checkin = openCheckins.find((c) => c.enrollmentId === enrollment?.id) ?? null;
+  // Messages sent to this person: a stranger's by their number, so the check-in, the safety
+  // messages and how to join go out at most once a day to a number that never joined too.
+  const sentToThem = sub ? { subscriberId: sub.id } : { toAddr: m.fromAddr };
   const [recentSafety, recentSystem, lowStepSent, recentAsks] = await Promise.all([
-    // A stranger's by their number, as for how to join: the check-in and the safety messages go
-    // out at most once a day to a number that never joined too.
     db.message.findMany({
       where: {
         kind: 'safety',
         direction: 'out',
         createdAt: { gte: since },
-        ...(sub ? { subscriberId: sub.id } : { toAddr: m.fromAddr }),
+        ...sentToThem,
       },
       select: { template: true },
     }),
@@ -160,7 +161,7 @@ export async function handleInbound(deps: Deps, messageId: string): Promise<Appl
         direction: 'out',
         template: { in: ['how_to_join', 'optin_confirm', 'optout_clarify', 'help'] },
         createdAt: { gte: since },
-        ...(sub ? { subscriberId: sub.id } : { toAddr: m.fromAddr }),
+        ...sentToThem,
       },
       select: { template: true, createdAt: true },
     }),

@@ -52,13 +52,11 @@ export interface TrainOptions {
    */
   mlp: MlpOptions | null;
   /**
-   * The act heads' training target for `unclear` and `past` replies of their category. v6 had
-   * 0 for both (an unclear reply is not acting), which pushed down every disclosure that reads
-   * like one; v12 has 0.25 for unclear (LEDGER.md). The targets of the bands do not change.
+   * What the act heads learn (and are calibrated on) for an `unclear` reply of their category.
+   * v6 had 0 (an unclear reply is not acting), which pushed down every disclosure that reads
+   * like one; from v12 on it is 0.25 (LEDGER.md). The targets of the bands do not change.
    */
-  softTargets: { unclear: number; past: number };
-  /** Calibrate the act heads on the soft targets too (else on the labels, as v6 did). */
-  softCalibration: boolean;
+  unclearTarget: number;
   /**
    * The least short-reply cap the search may choose (0: any of SHORT_ASK_WORDS). A short reply
    * that acts is not read as an opt-out, so a cap under 7 words can keep a person from stopping
@@ -79,8 +77,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   positiveWeight: 1,
   limits: { ordinaryAct: 0.04, ordinaryAsk: 0.08, pastAct: 0.3 },
   mlp: null,
-  softTargets: { unclear: 0.25, past: 0 },
-  softCalibration: true,
+  unclearTarget: 0.25,
   minShortAskWords: 7,
 };
 
@@ -91,8 +88,10 @@ interface Prepared {
   /** The reply's passages (features.ts passagesOf): scored, not trained on. */
   passages: Features[];
   words: number;
-
+  /** The labels, per head. */
   targets: Record<HeadName, number>;
+  /** What each head learns: the labels, but unclearTarget on the act head of an unclear reply. */
+  fit: Record<HeadName, number>;
 }
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
@@ -114,9 +113,26 @@ function targetsOf(r: LabelledReply): Record<HeadName, number> {
   };
 }
 
-export function prepare(replies: readonly LabelledReply[], rules: CompiledRules, bits: number) {
+function fitOf(
+  r: LabelledReply,
+  targets: Record<HeadName, number>,
+  unclearTarget: number,
+): Record<HeadName, number> {
+  if (r.kind !== 'unclear') return targets;
+  const soft = (c: SafetyCategory) =>
+    targets[`${c}_act`] === 0 && targets[`${c}_any`] === 1 ? unclearTarget : targets[`${c}_act`];
+  return { ...targets, abuse_act: soft('abuse'), self_harm_act: soft('self_harm') };
+}
+
+export function prepare(
+  replies: readonly LabelledReply[],
+  rules: CompiledRules,
+  bits: number,
+  unclearTarget = 0,
+) {
   return replies.map((reply): Prepared => {
     const text = screeningText(reply.text, reply.channel).primary;
+    const targets = targetsOf(reply);
     const hits = matchRules(text, rules);
     const settings = { bits, aliases: rules.aliases };
     return {
@@ -125,19 +141,10 @@ export function prepare(replies: readonly LabelledReply[], rules: CompiledRules,
       features: extractFeatures(text, hits, settings),
       passages: passagesOf(text).map((p) => extractFeatures(p, hits, settings)),
       words: wordsIn(text),
-      targets: targetsOf(reply),
+      targets,
+      fit: fitOf(reply, targets, unclearTarget),
     };
   });
-}
-
-/** A head's training target: the label's, or softTargets' for an unclear or past reply. */
-function trainTarget(d: Prepared, name: HeadName, o: TrainOptions): number {
-  const kind = d.reply.kind;
-  // Only a 0 is softened: a reply labelled act keeps its 1, whatever its kind says.
-  if ((kind !== 'unclear' && kind !== 'past') || !name.endsWith('_act') || d.targets[name] !== 0)
-    return d.targets[name];
-  const any = d.targets[name.replace('_act', '_any') as HeadName];
-  return any === 1 ? o.softTargets[kind] : d.targets[name];
 }
 
 function trainHeads(data: readonly Prepared[], o: TrainOptions, seed: number) {
@@ -155,15 +162,14 @@ function trainHeads(data: readonly Prepared[], o: TrainOptions, seed: number) {
   for (let epoch = 0; epoch < o.epochs; epoch += 1) {
     order = shuffled(order, random);
     for (const k of order) {
-      const d = data[k] as Prepared;
-      const f = d.features;
+      const { features: f, fit } = data[k] as Prepared;
       for (const name of HEADS) {
         const head = heads[name];
         const g2 = sq[name];
         let z = head.bias;
         for (let i = 0; i < f.indices.length; i += 1)
           z += (head.weights[f.indices[i] as number] as number) * (f.values[i] as number);
-        const y = trainTarget(d, name, o);
+        const y = fit[name];
         const g = (sigmoid(z) - y) * (y === 1 ? o.positiveWeight : 1);
         for (let i = 0; i < f.indices.length; i += 1) {
           const idx = f.indices[i] as number;
@@ -199,7 +205,7 @@ export function fitCalibration(
   const neg = targets.length - pos;
   const hi = (pos + 1) / (pos + 2);
   const lo = 1 / (neg + 2);
-  // Platt's smoothed target; a soft target (softCalibration) lies between the two.
+  // Platt's smoothed target; a soft target (unclearTarget) lies between the two.
   const smoothed = (t: number) => (t === 1 ? hi : t === 0 ? lo : lo + t * (hi - lo));
   // With the MLP, four correlated scores: a little ridge keeps the weights small and the system
   // well conditioned. Heads only: no ridge, and on the shipped data the same fit as before the
@@ -469,7 +475,7 @@ export function trainModel(
       `minShortAskWords ${o.minShortAskWords} leaves no short-reply cap to choose (${SHORT_ASK_WORDS.join(', ')})`,
     );
   log(`reading ${replies.length} replies`);
-  const data = prepare(replies, rules, o.bits);
+  const data = prepare(replies, rules, o.bits, o.unclearTarget);
   const random = prng(o.seed);
   const fold = shuffled(
     data.map((_, i) => i % o.folds),
@@ -493,7 +499,7 @@ export function trainModel(
       fitCalibration(
         column(name, 'whole'),
         column(name, 'passage'),
-        data.map((d) => (o.softCalibration ? trainTarget(d, name, o) : d.targets[name])),
+        data.map((d) => d.fit[name]),
         o.mlp
           ? { whole: column(name, 'mlpWhole'), passage: column(name, 'mlpPassage') }
           : undefined,
