@@ -320,6 +320,8 @@ export interface AnchorIndex {
   always: readonly CompiledPattern[];
   exact: ReadonlyMap<string, readonly CompiledPattern[]>;
   prefix: ReadonlyMap<string, readonly CompiledPattern[]>;
+  /** Every beginning of a key of `prefix`: a word is cut longer only while it is one. */
+  prefixPaths: ReadonlySet<string>;
 }
 
 export function buildAnchorIndex(patterns: Iterable<CompiledPattern>): AnchorIndex {
@@ -339,7 +341,10 @@ export function buildAnchorIndex(patterns: Iterable<CompiledPattern>): AnchorInd
       for (const pre of p.anchor.prefixes) add(prefix, pre, p);
     }
   }
-  return { patterns: all, always, exact, prefix };
+  const prefixPaths = new Set<string>();
+  for (const key of prefix.keys())
+    for (let n = 1; n <= key.length; n += 1) prefixPaths.add(key.slice(0, n));
+  return { patterns: all, always, exact, prefix, prefixPaths };
 }
 
 /**
@@ -357,15 +362,35 @@ export interface IndexedText {
   indexed?: ReadonlySet<CompiledPattern>;
 }
 
-export function indexText(padded: string, anchors?: AnchorIndex): IndexedText {
-  const words = new Set(padded.split(' '));
+function prefixesOf(words: Iterable<string>): Set<string> {
   const prefixes = new Set<string>();
   for (const w of words) for (let n = 1; n <= w.length; n += 1) prefixes.add(w.slice(0, n));
-  if (anchors === undefined) return { padded, words, prefixes };
+  return prefixes;
+}
+
+export function indexText(padded: string, anchors?: AnchorIndex): IndexedText {
+  const words = new Set(padded.split(' '));
+  if (anchors === undefined) return { padded, words, prefixes: prefixesOf(words) };
   const may = new Set(anchors.always);
-  for (const w of words) for (const p of anchors.exact.get(w) ?? []) may.add(p);
-  for (const pre of prefixes) for (const p of anchors.prefix.get(pre) ?? []) may.add(p);
-  return { padded, words, prefixes, may, indexed: anchors.patterns };
+  for (const w of words) {
+    for (const p of anchors.exact.get(w) ?? []) may.add(p);
+    for (let n = 1; n <= w.length; n += 1) {
+      const start = w.slice(0, n);
+      if (!anchors.prefixPaths.has(start)) break;
+      for (const p of anchors.prefix.get(start) ?? []) may.add(p);
+    }
+  }
+  let prefixes: Set<string> | undefined;
+  return {
+    padded,
+    words,
+    // Only a pattern the index does not know needs them.
+    get prefixes() {
+      return (prefixes ??= prefixesOf(words));
+    },
+    may,
+    indexed: anchors.patterns,
+  };
 }
 
 const indexed = (text: string | IndexedText) => (typeof text === 'string' ? indexText(text) : text);
@@ -399,8 +424,11 @@ export function* matchesOf(
   text: string | IndexedText,
 ): Generator<PatternMatch> {
   const index = indexed(text);
-  if (!mayMatch(pattern, index)) return;
-  const { padded } = index;
+  if (mayMatch(pattern, index)) yield* scan(pattern, index.padded);
+}
+
+/** matchesOf for a pattern already known to pass its anchor test. */
+export function* scan(pattern: CompiledPattern, padded: string): Generator<PatternMatch> {
   const { regex } = pattern;
   regex.lastIndex = 0;
   for (;;) {

@@ -9,8 +9,8 @@ import {
   buildAnchorIndex,
   compilePattern,
   indexText,
-  matchesOf,
   mayMatch,
+  scan,
   type IndexedText,
   PatternError,
   type AnchorIndex,
@@ -142,6 +142,8 @@ export interface CompiledRules {
   index?: {
     /** The patterns tried on a whole reply, by their anchor words. */
     anchors: AnchorIndex;
+    /** The scores' cue patterns, tried sentence by sentence. */
+    cues: AnchorIndex;
     /** For each `any` pattern, the rules (by position in `rules`) that list it. */
     ruleOwners: ReadonlyMap<CompiledPattern, readonly number[]>;
   };
@@ -246,7 +248,7 @@ export function compileRules(data: unknown): CompiledRules {
       });
     }
   }
-  // The patterns tried on a whole reply; the scores' cue groups read sentences, unindexed.
+  // The patterns tried on a whole reply; the scores' cue groups read sentences (`cues`).
   const patterns = [
     ...rules.flatMap((r) => [...r.any, ...r.unless, ...r.unlessMessage, ...r.with]),
     ...scores.flatMap((c) => c.unlessMessage),
@@ -259,10 +261,31 @@ export function compileRules(data: unknown): CompiledRules {
       ruleOwners.set(p, owners);
     }
   });
-  return { rules, scores, aliases, index: { anchors: buildAnchorIndex(patterns), ruleOwners } };
+  const cues = buildAnchorIndex(scores.flatMap((c) => c.groups.flatMap((g) => g.any)));
+  return {
+    rules,
+    scores,
+    aliases,
+    index: { anchors: buildAnchorIndex(patterns), cues, ruleOwners },
+  };
 }
 
 const BREAKS = new Set([SENTENCE_BREAK, CLAUSE_BREAK]);
+
+/** The last `n` tokens of the padded text before `end`, nearest first. */
+function tokensBefore(padded: string, end: number, n: number): string[] {
+  const out: string[] = [];
+  let i = end;
+  while (out.length < n) {
+    while (i > 0 && padded[i - 1] === ' ') i -= 1;
+    if (i === 0) break;
+    let j = i;
+    while (j > 0 && padded[j - 1] !== ' ') j -= 1;
+    out.push(padded.slice(j, i));
+    i = j;
+  }
+  return out;
+}
 
 function isNegated(
   match: PatternMatch,
@@ -271,46 +294,84 @@ function isNegated(
 ): boolean {
   const { words: inGap, before, filler } = rule.negation;
   if (match.gapTokens.some((t) => inGap.has(t))) return true;
-  const preceding = padded.slice(0, match.start).trim().split(' ').reverse().slice(0, 4);
-  for (const token of preceding) {
+  for (const token of tokensBefore(padded, match.start, 4)) {
     if (before.has(token)) return true;
     if (BREAKS.has(token) || !filler.has(token)) return false;
   }
   return false;
 }
 
-const anyMatch = (patterns: CompiledPattern[], text: IndexedText) =>
-  patterns.some((p) => !matchesOf(p, text).next().done);
-
 /** One form of the reply, indexed whole and sentence by sentence (the scores read sentences). */
 interface Form {
   whole: IndexedText;
   words: number;
   sentences: IndexedText[];
+  /** Whether a pattern matches the whole form, as found so far (the abuse rules share `calm`). */
+  found: Map<CompiledPattern, boolean>;
+  /**
+   * With the rule set's index: for each rule (by position) that may fire, the `any` patterns
+   * the form may match. Without: null, and each rule tests its own patterns.
+   */
+  offered: Map<number, CompiledPattern[]> | null;
 }
 
-function formOf(padded: string, anchors: AnchorIndex | undefined): Form {
+function formOf(padded: string, index: CompiledRules['index']): Form {
+  const whole = indexText(padded, index?.anchors);
+  let offered: Form['offered'] = null;
+  if (index) {
+    offered = new Map();
+    for (const p of whole.may ?? []) {
+      for (const i of index.ruleOwners.get(p) ?? []) {
+        const list = offered.get(i);
+        if (list === undefined) offered.set(i, [p]);
+        else list.push(p);
+      }
+    }
+  }
   return {
-    whole: indexText(padded, anchors),
+    whole,
+    offered,
     words: padded.split(' ').filter((t) => t !== '' && !BREAKS.has(t)).length,
     sentences: padded
       .split(` ${SENTENCE_BREAK} `)
       .map((sentence) => sentence.trim())
       .filter((sentence) => sentence !== '')
-      // Sentences meet only the scores' few cue patterns: their own anchor test is cheaper.
-      .map((sentence) => indexText(` ${sentence} `)),
+      .map((sentence) => indexText(` ${sentence} `, index?.cues)),
+    found: new Map(),
   };
 }
 
-function ruleFires(rule: CompiledRule, form: Form, ignoreUnlessMessage = false): boolean {
+const matchesIn = (pattern: CompiledPattern, text: IndexedText) =>
+  mayMatch(pattern, text) && !scan(pattern, text.padded).next().done;
+
+function anyMatch(patterns: CompiledPattern[], form: Form): boolean {
+  for (const p of patterns) {
+    let hit = form.found.get(p);
+    if (hit === undefined) form.found.set(p, (hit = matchesIn(p, form.whole)));
+    if (hit) return true;
+  }
+  return false;
+}
+
+function ruleFires(
+  rule: CompiledRule,
+  position: number,
+  form: Form,
+  ignoreUnlessMessage = false,
+): boolean {
   const text = form.whole;
   if (form.words > rule.maxWords) return false;
-  if (!rule.any.some((p) => mayMatch(p, text))) return false; // the cheap test first
-  if (rule.with.length > 0 && !anyMatch(rule.with, text)) return false;
-  if (!ignoreUnlessMessage && anyMatch(rule.unlessMessage, text)) return false;
-  const excluded = rule.unless.flatMap((p) => [...matchesOf(p, text)]);
-  for (const pattern of rule.any) {
-    for (const match of matchesOf(pattern, text)) {
+  // The cheap test first: the patterns whose anchor words the form holds.
+  const patterns = form.offered
+    ? (form.offered.get(position) ?? [])
+    : rule.any.filter((p) => mayMatch(p, text));
+  if (patterns.length === 0) return false;
+  if (rule.with.length > 0 && !anyMatch(rule.with, form)) return false;
+  if (!ignoreUnlessMessage && anyMatch(rule.unlessMessage, form)) return false;
+  let excluded: PatternMatch[] | null = null;
+  for (const pattern of patterns) {
+    for (const match of scan(pattern, text.padded)) {
+      excluded ??= rule.unless.flatMap((p) => (mayMatch(p, text) ? [...scan(p, text.padded)] : []));
       if (excluded.some((x) => x.start < match.end && match.start < x.end)) continue;
       if (rule.negatable && isNegated(match, text.padded, rule)) continue;
       return true;
@@ -321,13 +382,14 @@ function ruleFires(rule: CompiledRule, form: Form, ignoreUnlessMessage = false):
 
 /** True when some sentence of the text gathers enough cue weight. */
 function scoreFires(score: CompiledScore, form: Form, ignoreUnlessMessage = false): boolean {
-  if (!ignoreUnlessMessage && anyMatch(score.unlessMessage, form.whole)) return false;
+  if (!ignoreUnlessMessage && anyMatch(score.unlessMessage, form)) return false;
   for (const text of form.sentences) {
     let total = 0;
     const found = new Set<string>();
     for (const group of score.groups) {
       const hit = group.any.some((pattern) => {
-        for (const match of matchesOf(pattern, text)) {
+        if (!mayMatch(pattern, text)) return false;
+        for (const match of scan(pattern, text.padded)) {
           if (!group.negatable || !isNegated(match, text.padded, score)) return true;
         }
         return false;
@@ -350,7 +412,7 @@ export function matchRules(
   canonicalForms: readonly string[] = screenForms(text, compiled.aliases),
 ): RuleHits {
   const { index } = compiled;
-  const forms = canonicalForms.map((form) => formOf(` ${form} `, index?.anchors));
+  const forms = canonicalForms.map((form) => formOf(` ${form} `, index));
   const matched: string[] = [];
   const softened: string[] = [];
   const check = (
@@ -363,17 +425,10 @@ export function matchRules(
     else if (item.category === 'self_harm' && forms.some((form) => fires(form, true)))
       softened.push(item.label);
   };
-  // Only rules with an `any` pattern some form may match can fire (ruleFires' first test).
-  let candidates: Set<number> | null = null;
-  if (index) {
-    candidates = new Set<number>();
-    for (const form of forms)
-      for (const p of form.whole.may ?? [])
-        for (const i of index.ruleOwners.get(p) ?? []) candidates.add(i);
-  }
   compiled.rules.forEach((rule, i) => {
-    if (candidates === null || candidates.has(i))
-      check(rule, (f, ignore) => ruleFires(rule, f, ignore));
+    // Only a rule with an `any` pattern some form may match can fire (ruleFires' first test).
+    if (forms.some((form) => form.offered === null || form.offered.has(i)))
+      check(rule, (f, ignore) => ruleFires(rule, i, f, ignore));
   });
   for (const score of compiled.scores) check(score, (f, ignore) => scoreFires(score, f, ignore));
   return { matched, softened };
