@@ -37,45 +37,226 @@ const prefixState = (prefix: string) => {
 };
 const CHAR_PREFIX = prefixState('c:');
 
-/** Adds one block of gram hashes, scaled to unit length, to `out`. */
-function addBlock(out: Map<number, number>, hashes: readonly number[], mask: number): void {
-  const block = new Map<number, number>();
-  for (const h of hashes) {
-    const index = (h >>> 0) & mask;
-    block.set(index, (block.get(index) ?? 0) + 1);
+const W_PREFIX = prefixState('w:');
+const B_PREFIX = prefixState('b:');
+const hashOn = (state: number, text: string) => {
+  let h = state;
+  for (let i = 0; i < text.length; i += 1) h = fnvStep(h, text.charCodeAt(i));
+  return h;
+};
+
+/**
+ * Working memory for adding up buckets: one number per bucket, zero between calls, and the
+ * buckets touched in the order first touched (the order of the features, so sums are the same
+ * whoever adds them up). Holds nothing from one reply to the next.
+ */
+class Buckets {
+  readonly value: Float64Array;
+  readonly touched: number[] = [];
+  constructor(bits: number) {
+    this.value = new Float64Array(1 << bits);
   }
-  let norm = 0;
-  for (const v of block.values()) norm += v * v;
-  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-  for (const [index, v] of block) out.set(index, (out.get(index) ?? 0) + v * scale);
+  add(index: number, v: number): void {
+    if (this.value[index] === 0) this.touched.push(index);
+    this.value[index] = (this.value[index] as number) + v;
+  }
+  clear(): void {
+    for (const index of this.touched) this.value[index] = 0;
+    this.touched.length = 0;
+  }
 }
 
-function wordGrams(tokens: string[]): string[] {
-  const grams: string[] = [];
+const scratch = new Map<number, { block: Buckets; out: Buckets }>();
+function scratchFor(bits: number) {
+  let s = scratch.get(bits);
+  if (s === undefined)
+    scratch.set(bits, (s = { block: new Buckets(bits), out: new Buckets(bits) }));
+  return s;
+}
+
+/** Adds one block of gram hashes (hashes[from..to)), scaled to unit length, to `out`. */
+function addBlock(
+  out: Buckets,
+  block: Buckets,
+  hashes: ArrayLike<number>,
+  from: number,
+  to: number,
+  mask: number,
+): void {
+  for (let i = from; i < to; i += 1) block.add((hashes[i] as number) & mask, 1);
+  let norm = 0;
+  for (const index of block.touched) norm += (block.value[index] as number) ** 2;
+  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  for (const index of block.touched) {
+    out.add(index, (block.value[index] as number) * scale);
+  }
+  block.clear();
+}
+
+function emit(out: Buckets, names?: Map<number, string>): Features {
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (const index of out.touched) {
+    indices.push(index);
+    values.push(out.value[index] as number);
+  }
+  out.clear();
+  return { indices, values, ...(names ? { names } : {}) };
+}
+
+const MAX_PASSAGES = 16;
+
+/** A reply read once: its grams hashed, with where each sentence's grams are. */
+interface Grams {
+  /** The word tokens (no breaks), in order. */
+  words: string[];
+  /** Hashes of the word 1-2 grams, in order of their first word. */
+  wordHashes: number[];
+  /** The readable gram behind each word hash (with names only). */
+  wordNames?: string[];
+  /** For each word token, the index of its first word gram. */
+  firstWordGram: number[];
+  /** Hashes of the character 3-5 grams of " w1 w2 ... ": [start * 3 + length - 3]. */
+  charHashes: Int32Array;
+  /** Where each word token starts in that string. */
+  offsets: number[];
+  /** The sentences with a letter in them, as [first word token, last word token]. */
+  sentences: Array<[number, number]>;
+}
+
+function gramsOf(canonical: string, withNames: boolean): Grams {
+  const tokens = canonical.split(' ').filter((t) => t !== '');
+  const words: string[] = [];
+  const wordHashes: number[] = [];
+  const wordNames: string[] | undefined = withNames ? [] : undefined;
+  const firstWordGram: number[] = [];
+  const sentences: Array<[number, number]> = [];
+  let sentenceStart = -1;
+  let sentenceHasLetter = false;
+  const closeSentence = () => {
+    if (sentenceStart >= 0 && sentenceHasLetter) sentences.push([sentenceStart, words.length - 1]);
+    sentenceStart = -1;
+    sentenceHasLetter = false;
+  };
   for (let i = 0; i < tokens.length; i += 1) {
     const t = tokens[i] as string;
-    if (BREAKS.has(t)) continue;
-    grams.push(`w:${t}`);
+    if (BREAKS.has(t)) {
+      if (t === SENTENCE_BREAK) closeSentence();
+      continue;
+    }
+    if (sentenceStart < 0) sentenceStart = words.length;
+    if (/[a-z]/.test(t)) sentenceHasLetter = true;
+    firstWordGram.push(wordHashes.length);
+    words.push(t);
+    wordHashes.push(hashOn(W_PREFIX, t) >>> 0);
+    wordNames?.push(t);
     const next = tokens[i + 1];
-    if (next !== undefined && !BREAKS.has(next)) grams.push(`b:${t} ${next}`);
+    if (next !== undefined && !BREAKS.has(next)) {
+      wordHashes.push(hashOn(fnvStep(hashOn(B_PREFIX, t), 32), next) >>> 0);
+      wordNames?.push(`${t} ${next}`);
+    }
   }
-  return grams;
-}
-
-/** Hashes of the character 3-, 4- and 5-grams, equal to hash32(`c:${gram}`) for each. */
-function charGramHashes(text: string): number[] {
-  const out: number[] = [];
+  closeSentence();
+  const text = ` ${words.join(' ')} `;
+  const offsets: number[] = [];
+  let at = 1;
+  for (const w of words) {
+    offsets.push(at);
+    at += w.length + 1;
+  }
+  const charHashes = new Int32Array(text.length * 3);
   for (let i = 0; i + 3 <= text.length; i += 1) {
     let h = CHAR_PREFIX;
     for (let k = 0; k < 5 && i + k < text.length; k += 1) {
       h = fnvStep(h, text.charCodeAt(i + k));
-      if (k >= 2) out.push(h >>> 0);
+      if (k >= 2) charHashes[i * 3 + k - 2] = h;
     }
   }
-  return out;
+  return {
+    words,
+    wordHashes,
+    ...(wordNames ? { wordNames } : {}),
+    firstWordGram,
+    charHashes,
+    offsets,
+    sentences,
+  };
 }
 
-const MAX_PASSAGES = 16;
+/** The character grams that lie inside text[from, to), by start then length, into `into`. */
+function charGramsWithin(g: Grams, from: number, to: number, into: number[]): void {
+  for (let i = from; i + 3 <= to; i += 1)
+    for (let k = 0; k < 3 && i + 3 + k <= to; k += 1) into.push(g.charHashes[i * 3 + k] as number);
+}
+
+interface Settings {
+  bits: number;
+  explain?: boolean;
+}
+
+/** The features of the word tokens [first, last] of a reply read by gramsOf. */
+function spanFeatures(
+  g: Grams,
+  first: number,
+  last: number,
+  hits: RuleHits,
+  o: Settings,
+): Features {
+  const mask = (1 << o.bits) - 1;
+  const { block, out } = scratchFor(o.bits);
+  const names = o.explain ? new Map<number, string>() : undefined;
+  const fromGram =
+    first < g.words.length ? (g.firstWordGram[first] as number) : g.wordHashes.length;
+  const toGram =
+    last + 1 < g.words.length ? (g.firstWordGram[last + 1] as number) : g.wordHashes.length;
+  addBlock(out, block, g.wordHashes, fromGram, toGram, mask);
+  if (names && g.wordNames) {
+    for (let i = fromGram; i < toGram; i += 1) {
+      const index = (g.wordHashes[i] as number) & mask;
+      if (!names.has(index)) names.set(index, g.wordNames[i] as string);
+    }
+  }
+  // The characters from the space before the first word to the space after the last.
+  const from = first < g.words.length ? (g.offsets[first] as number) - 1 : 0;
+  const to =
+    last >= first && last < g.words.length
+      ? (g.offsets[last] as number) + (g.words[last] as string).length + 1
+      : 2;
+  const chars: number[] = [];
+  charGramsWithin(g, from, to, chars);
+  addBlock(out, block, chars, 0, chars.length, mask);
+  // How long the reply is, so the model learns each length's base rate: in a two-word reply
+  // every n-gram weighs a lot ("see below" must not look like a disclosure).
+  const count = last >= first ? last - first + 1 : 0;
+  const bucket = LENGTH_BUCKETS.findIndex((max) => count <= max);
+  const rules: string[] = [`l:${bucket < 0 ? LENGTH_BUCKETS.length : bucket}`];
+  for (const label of hits.matched) rules.push(`r:${label}`, `r:${label.split(':')[0]}`);
+  for (const label of hits.softened) rules.push(`r:soft ${label}`, 'r:soft');
+  for (const gram of rules) {
+    const index = hash32(gram) & mask;
+    out.add(index, 1);
+    if (names && !names.has(index) && gram.startsWith('r:'))
+      names.set(index, `rule ${gram.slice(2)}`);
+  }
+  return emit(out, names);
+}
+
+/**
+ * The features of one reply: `bits` sets the number of buckets (2^bits). The canonical text comes
+ * from the same normalizer the rules read; rule labels arrive as `hits`.
+ */
+export function extractFeatures(
+  text: string,
+  hits: RuleHits,
+  opts: Settings & {
+    aliases?: ReadonlyMap<string, string>;
+    /** The text's canonicalPhrase, when the caller has it already (screen.ts). */
+    canonical?: string;
+  },
+): Features {
+  const g = gramsOf(opts.canonical ?? canonicalPhrase(text, opts.aliases), opts.explain === true);
+  return spanFeatures(g, 0, g.words.length - 1, hits, opts);
+}
 
 /**
  * The passages of a longer reply that are scored beside the whole (model.ts): windows of two
@@ -93,52 +274,4 @@ export function passagesOf(text: string): string[] {
   for (let i = 0; i + 1 < sentences.length; i += size - 1)
     out.push(sentences.slice(i, i + size).join(' '));
   return out;
-}
-
-/**
- * The features of one reply: `bits` sets the number of buckets (2^bits). The canonical text comes
- * from the same normalizer the rules read; rule labels arrive as `hits`.
- */
-export function extractFeatures(
-  text: string,
-  hits: RuleHits,
-  opts: {
-    bits: number;
-    aliases?: ReadonlyMap<string, string>;
-    explain?: boolean;
-    /** The text's canonicalPhrase, when the caller has it already (screen.ts). */
-    canonical?: string;
-  },
-): Features {
-  const mask = (1 << opts.bits) - 1;
-  const names = opts.explain ? new Map<number, string>() : undefined;
-  const canonical = opts.canonical ?? canonicalPhrase(text, opts.aliases);
-  const tokens = canonical.split(' ').filter((t) => t !== '');
-  const out = new Map<number, number>();
-  const grams = wordGrams(tokens);
-  const hashes = grams.map(hash32);
-  addBlock(out, hashes, mask);
-  if (names) {
-    grams.forEach((gram, i) => {
-      const index = (hashes[i] as number) & mask;
-      if (!names.has(index)) names.set(index, gram.slice(2));
-    });
-  }
-  const words = ` ${tokens.filter((t) => !BREAKS.has(t)).join(' ')} `;
-  addBlock(out, charGramHashes(words), mask);
-  // How long the reply is, so the model learns each length's base rate: in a two-word reply
-  // every n-gram weighs a lot ("see below" must not look like a disclosure).
-  const count = tokens.filter((t) => !BREAKS.has(t)).length;
-  const bucket = LENGTH_BUCKETS.findIndex((max) => count <= max);
-  const rules: string[] = [`l:${bucket < 0 ? LENGTH_BUCKETS.length : bucket}`];
-  for (const label of hits.matched) rules.push(`r:${label}`, `r:${label.split(':')[0]}`);
-  for (const label of hits.softened) rules.push(`r:soft ${label}`, 'r:soft');
-  for (const gram of rules) {
-    const index = hash32(gram) & mask;
-    out.set(index, (out.get(index) ?? 0) + 1);
-    if (names && !names.has(index) && gram.startsWith('r:'))
-      names.set(index, `rule ${gram.slice(2)}`);
-  }
-  const indices = [...out.keys()];
-  return { indices, values: indices.map((i) => out.get(i) as number), ...(names ? { names } : {}) };
 }
