@@ -2,7 +2,9 @@
 // the normalizer's canonical form (lower case, shorthand expanded, spelling keys), so "chekd my
 // fone" and "checked my phone" share most of their features, and is hashed into a fixed number
 // of buckets: word 1-2 grams, character 3-5 grams, and the labels of the phrase rules that fired.
-// Each block is scaled to unit length, so a long email does not outweigh a short text.
+// Each block is scaled to unit length, so a long email does not outweigh a short text. A reply is
+// read and hashed once (gramsOf); the whole and each passage (a window of its sentences) are
+// stretches of that reading (spanFeatures).
 import { canonicalPhrase, CLAUSE_BREAK, SENTENCE_BREAK } from '../core/normalize.ts';
 import type { RuleHits } from './rules.ts';
 
@@ -259,19 +261,27 @@ export function extractFeatures(
 }
 
 /**
- * The passages of a longer reply that are scored beside the whole (model.ts): windows of two
- * sentences or lines. A reply of one sentence has none.
+ * A reply's features, whole and by passage. The passages of a longer reply are scored beside the
+ * whole (model.ts): windows of two sentences of its canonical text (a long reply: wider windows,
+ * at most 16 of them); a passage's features are those of its stretch of canonical text, as if it
+ * were a reply of its own. A reply of one sentence has none. The reply is read and hashed once.
  */
-export function passagesOf(text: string): string[] {
-  const sentences = text
-    .split(/(?<=[.!?\u2026])\s+|\n+/u)
-    .map((s) => s.trim())
-    .filter((s) => /\p{L}/u.test(s));
-  if (sentences.length < 2) return [];
-  const size =
-    sentences.length <= MAX_PASSAGES + 1 ? 2 : Math.ceil(sentences.length / MAX_PASSAGES) + 1;
-  const out: string[] = [];
-  for (let i = 0; i + 1 < sentences.length; i += size - 1)
-    out.push(sentences.slice(i, i + size).join(' '));
-  return out;
+export function replyFeatures(
+  canonical: string,
+  hits: RuleHits,
+  opts: Settings,
+): { whole: Features; passages: Features[] } {
+  const g = gramsOf(canonical, false);
+  const whole = spanFeatures(g, 0, g.words.length - 1, hits, opts);
+  const n = g.sentences.length;
+  const passages: Features[] = [];
+  if (n >= 2) {
+    const size = n <= MAX_PASSAGES + 1 ? 2 : Math.ceil(n / MAX_PASSAGES) + 1;
+    for (let i = 0; i + 1 < n; i += size - 1) {
+      const first = (g.sentences[i] as [number, number])[0];
+      const last = (g.sentences[Math.min(i + size, n) - 1] as [number, number])[1];
+      passages.push(spanFeatures(g, first, last, hits, opts));
+    }
+  }
+  return { whole, passages };
 }

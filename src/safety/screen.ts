@@ -5,7 +5,7 @@
 // the words that drove the score, so it is kept encrypted and shown only to operators.
 import type { SafetyCategory } from '../content/types.ts';
 import { decideBand, maxBand, type BandDecision, type CategoryRisk } from './bands.ts';
-import { extractFeatures, passagesOf } from './features.ts';
+import { extractFeatures, replyFeatures } from './features.ts';
 import { predict, topFeatures, type SafetyModel } from './model.ts';
 import { screenForms } from '../core/normalize.ts';
 import { screeningText, wordsIn, type ScreeningText } from './normalize.ts';
@@ -53,9 +53,8 @@ export function screenText(
   const settings = { bits: model.bits, aliases: rules.aliases };
   let risk: CategoryRisk = NO_RISK;
   if (!opts.rulesOnly) {
-    const features = extractFeatures(text, hits, { ...settings, canonical: forms[0] ?? '' });
-    const passages = passagesOf(text).map((passage) => extractFeatures(passage, hits, settings));
-    const p = predict(model, features, passages);
+    const { whole, passages } = replyFeatures(forms[0] ?? '', hits, settings);
+    const p = predict(model, whole, passages);
     risk = {
       abuse: { act: p.abuse_act, any: Math.max(p.abuse_any, p.abuse_act) },
       self_harm: { act: p.self_harm_act, any: Math.max(p.self_harm_any, p.self_harm_act) },

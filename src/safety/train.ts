@@ -10,11 +10,12 @@
 //   5. the final heads (and MLP) are trained on all the data
 // Cross-validated figures are a check, not the headline: the blind sets (eval/) are.
 import type { SafetyCategory } from '../content/types.ts';
+import { screenForms } from '../core/normalize.ts';
 import { prng } from '../core/random.ts';
 import { decideBand, type CategoryRisk } from './bands.ts';
 import type { LabelledReply } from './data.ts';
 import { evaluate, type EvalFigures, type Outcome } from './eval.ts';
-import { extractFeatures, passagesOf, type Features } from './features.ts';
+import { replyFeatures, type Features } from './features.ts';
 import { mlpScores, trainMlp, type Mlp, type MlpOptions } from './mlp.ts';
 import {
   calibrate,
@@ -85,7 +86,7 @@ interface Prepared {
   reply: LabelledReply;
   hits: RuleHits;
   features: Features;
-  /** The reply's passages (features.ts passagesOf): scored, not trained on. */
+  /** The reply's passages (features.ts replyFeatures): scored, not trained on. */
   passages: Features[];
   words: number;
   /** The labels, per head. */
@@ -133,13 +134,14 @@ export function prepare(
   return replies.map((reply): Prepared => {
     const text = screeningText(reply.text, reply.channel).primary;
     const targets = targetsOf(reply);
-    const hits = matchRules(text, rules);
-    const settings = { bits, aliases: rules.aliases };
+    const forms = screenForms(text, rules.aliases);
+    const hits = matchRules(text, rules, forms);
+    const { whole, passages } = replyFeatures(forms[0] ?? '', hits, { bits });
     return {
       reply,
       hits,
-      features: extractFeatures(text, hits, settings),
-      passages: passagesOf(text).map((p) => extractFeatures(p, hits, settings)),
+      features: whole,
+      passages,
       words: wordsIn(text),
       targets,
       fit: fitOf(reply, targets, unclearTarget),
