@@ -273,8 +273,11 @@ function tokenize(folded: string, keepRepeats: 1 | 2, aliases?: ReadonlyMap<stri
  */
 export function screenForms(text: string, aliases?: ReadonlyMap<string, string>): string[] {
   const folded = foldText(text);
-  const forms = [tokenize(folded, 2, aliases), tokenize(folded, 1, aliases)];
-  return [...new Set(forms)];
+  const first = tokenize(folded, 2, aliases);
+  // Without a letter written three times running, both cuts read the same text.
+  if (!/([a-z])\1{2}/.test(folded)) return [first];
+  const second = tokenize(folded, 1, aliases);
+  return second === first ? [first] : [first, second];
 }
 
 /**

@@ -76,23 +76,38 @@ function scratchFor(bits: number) {
   return s;
 }
 
-/** Adds one block of gram hashes (hashes[from..to)), scaled to unit length, to `out`. */
-function addBlock(
-  out: Buckets,
+/** Counts gram hashes into `block`. */
+function countInto(
   block: Buckets,
   hashes: ArrayLike<number>,
   from: number,
   to: number,
   mask: number,
-): void {
-  for (let i = from; i < to; i += 1) block.add((hashes[i] as number) & mask, 1);
-  let norm = 0;
-  for (const index of block.touched) norm += (block.value[index] as number) ** 2;
-  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-  for (const index of block.touched) {
-    out.add(index, (block.value[index] as number) * scale);
+) {
+  const { value, touched } = block;
+  for (let i = from; i < to; i += 1) {
+    const index = (hashes[i] as number) & mask;
+    const v = value[index] as number;
+    if (v === 0) touched.push(index);
+    value[index] = v + 1;
   }
-  block.clear();
+}
+
+/** Adds the counted block, scaled to unit length, to `out`, and clears the block. */
+function flushBlock(block: Buckets, out: Buckets): void {
+  const { value, touched } = block;
+  let norm = 0;
+  for (let k = 0; k < touched.length; k += 1) {
+    const v = value[touched[k] as number] as number;
+    norm += v * v;
+  }
+  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  for (let k = 0; k < touched.length; k += 1) {
+    const index = touched[k] as number;
+    out.add(index, (value[index] as number) * scale);
+    value[index] = 0;
+  }
+  touched.length = 0;
 }
 
 function emit(out: Buckets, names?: Map<number, string>): Features {
@@ -185,10 +200,17 @@ function gramsOf(canonical: string, withNames: boolean): Grams {
   };
 }
 
-/** The character grams that lie inside text[from, to), by start then length, into `into`. */
-function charGramsWithin(g: Grams, from: number, to: number, into: number[]): void {
-  for (let i = from; i + 3 <= to; i += 1)
-    for (let k = 0; k < 3 && i + 3 + k <= to; k += 1) into.push(g.charHashes[i * 3 + k] as number);
+/** Counts the character grams that lie inside text[from, to), by start then length. */
+function countCharGrams(block: Buckets, g: Grams, from: number, to: number, mask: number): void {
+  const { value, touched } = block;
+  for (let i = from; i + 3 <= to; i += 1) {
+    for (let k = 0; k < 3 && i + 3 + k <= to; k += 1) {
+      const index = (g.charHashes[i * 3 + k] as number) & mask;
+      const v = value[index] as number;
+      if (v === 0) touched.push(index);
+      value[index] = v + 1;
+    }
+  }
 }
 
 interface Settings {
@@ -196,12 +218,22 @@ interface Settings {
   explain?: boolean;
 }
 
+/** The rule hits as features: each label, its category, and the softened ones. */
+function ruleGrams(hits: RuleHits): string[] {
+  const rules: string[] = [];
+  for (const label of hits.matched) rules.push(`r:${label}`, `r:${label.split(':')[0]}`);
+  for (const label of hits.softened) rules.push(`r:soft ${label}`, 'r:soft');
+  return rules;
+}
+
+const LENGTH_GRAMS = [...LENGTH_BUCKETS, Infinity].map((_, bucket) => hash32(`l:${bucket}`));
+
 /** The features of the word tokens [first, last] of a reply read by gramsOf. */
 function spanFeatures(
   g: Grams,
   first: number,
   last: number,
-  hits: RuleHits,
+  rules: { grams: readonly string[]; hashes: readonly number[] },
   o: Settings,
 ): Features {
   const mask = (1 << o.bits) - 1;
@@ -211,7 +243,8 @@ function spanFeatures(
     first < g.words.length ? (g.firstWordGram[first] as number) : g.wordHashes.length;
   const toGram =
     last + 1 < g.words.length ? (g.firstWordGram[last + 1] as number) : g.wordHashes.length;
-  addBlock(out, block, g.wordHashes, fromGram, toGram, mask);
+  countInto(block, g.wordHashes, fromGram, toGram, mask);
+  flushBlock(block, out);
   if (names && g.wordNames) {
     for (let i = fromGram; i < toGram; i += 1) {
       const index = (g.wordHashes[i] as number) & mask;
@@ -224,23 +257,24 @@ function spanFeatures(
     last >= first && last < g.words.length
       ? (g.offsets[last] as number) + (g.words[last] as string).length + 1
       : 2;
-  const chars: number[] = [];
-  charGramsWithin(g, from, to, chars);
-  addBlock(out, block, chars, 0, chars.length, mask);
+  countCharGrams(block, g, from, to, mask);
+  flushBlock(block, out);
   // How long the reply is, so the model learns each length's base rate: in a two-word reply
   // every n-gram weighs a lot ("see below" must not look like a disclosure).
   const count = last >= first ? last - first + 1 : 0;
   const bucket = LENGTH_BUCKETS.findIndex((max) => count <= max);
-  const rules: string[] = [`l:${bucket < 0 ? LENGTH_BUCKETS.length : bucket}`];
-  for (const label of hits.matched) rules.push(`r:${label}`, `r:${label.split(':')[0]}`);
-  for (const label of hits.softened) rules.push(`r:soft ${label}`, 'r:soft');
-  for (const gram of rules) {
-    const index = hash32(gram) & mask;
+  out.add((LENGTH_GRAMS[bucket < 0 ? LENGTH_BUCKETS.length : bucket] as number) & mask, 1);
+  rules.hashes.forEach((h, i) => {
+    const index = h & mask;
     out.add(index, 1);
-    if (names && !names.has(index) && gram.startsWith('r:'))
-      names.set(index, `rule ${gram.slice(2)}`);
-  }
+    if (names && !names.has(index)) names.set(index, `rule ${(rules.grams[i] as string).slice(2)}`);
+  });
   return emit(out, names);
+}
+
+function rulesOf(hits: RuleHits) {
+  const grams = ruleGrams(hits);
+  return { grams, hashes: grams.map(hash32) };
 }
 
 /**
@@ -257,7 +291,7 @@ export function extractFeatures(
   },
 ): Features {
   const g = gramsOf(opts.canonical ?? canonicalPhrase(text, opts.aliases), opts.explain === true);
-  return spanFeatures(g, 0, g.words.length - 1, hits, opts);
+  return spanFeatures(g, 0, g.words.length - 1, rulesOf(hits), opts);
 }
 
 /**
@@ -272,7 +306,8 @@ export function replyFeatures(
   opts: Settings,
 ): { whole: Features; passages: Features[] } {
   const g = gramsOf(canonical, false);
-  const whole = spanFeatures(g, 0, g.words.length - 1, hits, opts);
+  const rules = rulesOf(hits);
+  const whole = spanFeatures(g, 0, g.words.length - 1, rules, opts);
   const n = g.sentences.length;
   const passages: Features[] = [];
   if (n >= 2) {
@@ -280,7 +315,7 @@ export function replyFeatures(
     for (let i = 0; i + 1 < n; i += size - 1) {
       const first = (g.sentences[i] as [number, number])[0];
       const last = (g.sentences[Math.min(i + size, n) - 1] as [number, number])[1];
-      passages.push(spanFeatures(g, first, last, hits, opts));
+      passages.push(spanFeatures(g, first, last, rules, opts));
     }
   }
   return { whole, passages };

@@ -5,10 +5,18 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { LabelledReply } from '../../src/safety/data.ts';
 import { parseLabelled } from '../../src/safety/data.ts';
-import { extractFeatures, hash32 } from '../../src/safety/features.ts';
+import { canonicalPhrase, screenForms } from '../../src/core/normalize.ts';
+import { extractFeatures, hash32, replyFeatures } from '../../src/safety/features.ts';
 import { DEFAULT_MLP_OPTIONS } from '../../src/safety/mlp.ts';
-import { decodeModel, encodeModel, predict } from '../../src/safety/model.ts';
-import { compileRules } from '../../src/safety/rules.ts';
+import {
+  calibrate,
+  decodeModel,
+  encodeModel,
+  headScore,
+  HEADS,
+  predict,
+} from '../../src/safety/model.ts';
+import { compileRules, matchRules } from '../../src/safety/rules.ts';
 import { fitCalibration, trainModel } from '../../src/safety/train.ts';
 
 const rules = compileRules(
@@ -189,5 +197,67 @@ describe('pieces', () => {
       /f\.jsonl:1: band none with labels/,
     );
     expect(() => parseLabelled('\nnot json', 'g.jsonl')).toThrow(/g\.jsonl:2: not JSON/);
+  });
+});
+
+describe('features of a reply and its passages', () => {
+  const bits = 14;
+  const email =
+    'Hi! Week 3 went fine, we did the listening exercise.\nWork is busy: two night shifts.\n' +
+    "He took my phone again last night and wouldn't give it back. I slept at my sister's.\n" +
+    'Thanks for the tips, 4 this week.';
+  const sentencesOf = (canonical: string) =>
+    canonical
+      .split(' . ')
+      .map((s) => s.replace(/^\. |\s*\.$/g, '').trim())
+      .filter((s) => /[a-z]/.test(s));
+
+  it('reads the whole reply as extractFeatures does, and each passage as its own two sentences', () => {
+    const hits = matchRules(email, rules);
+    const canonical = canonicalPhrase(email, rules.aliases);
+    const { whole, passages } = replyFeatures(canonical, hits, { bits });
+    expect(whole).toEqual(extractFeatures(email, hits, { bits, aliases: rules.aliases }));
+    const sentences = sentencesOf(canonical);
+    expect(sentences.length).toBeGreaterThanOrEqual(5);
+    expect(passages).toHaveLength(sentences.length - 1);
+    passages.forEach((f, i) => {
+      const stretch = `${sentences[i]} . ${sentences[i + 1]}`;
+      expect(f).toEqual(extractFeatures(stretch, hits, { bits, canonical: stretch }));
+    });
+  });
+
+  it('gives a one-sentence reply no passages, and a very long one at most sixteen', () => {
+    const none = { matched: [], softened: [] };
+    const one = canonicalPhrase('he took my phone again', rules.aliases);
+    expect(replyFeatures(one, none, { bits }).passages).toEqual([]);
+    const long = canonicalPhrase(
+      Array.from({ length: 60 }, (_, i) => `Line ${i} of a long letter.`).join(' '),
+      rules.aliases,
+    );
+    const { passages } = replyFeatures(long, none, { bits });
+    expect(passages.length).toBeGreaterThan(1);
+    expect(passages.length).toBeLessThanOrEqual(16);
+  });
+
+  it('scores every head in one pass exactly as each head alone', () => {
+    const { model } = trainModel(data, rules, { bits: 12, epochs: 3, folds: 3, seed: 3 });
+    const hits = matchRules(email, rules);
+    const { whole, passages } = replyFeatures(canonicalPhrase(email, rules.aliases), hits, {
+      bits: 12,
+    });
+    const risk = predict(model, whole, passages);
+    for (const name of HEADS) {
+      const head = model.heads[name];
+      const best = Math.max(...passages.map((f) => headScore(head, f)));
+      expect(risk[name]).toBe(calibrate(head.calibration, headScore(head, whole), best));
+    }
+  });
+
+  it('reads a reply twice only when a letter runs three times or more', () => {
+    expect(screenForms('he hit me again', rules.aliases)).toHaveLength(1);
+    expect(screenForms('he hiiit me agaaain', rules.aliases)).toEqual([
+      canonicalPhrase('he hiit me agaain', rules.aliases),
+      canonicalPhrase('he hit me again', rules.aliases),
+    ]);
   });
 });
