@@ -50,7 +50,8 @@ const hashOn = (state: number, text: string) => {
 /**
  * Working memory for adding up buckets: one number per bucket, zero between calls, and the
  * buckets touched in the order first touched (the order of the features, so sums are the same
- * whoever adds them up). Holds nothing from one reply to the next.
+ * whoever adds them up). Emptied after each use and checked empty before it (spanFeatures), so
+ * nothing passes from one reply to the next; 16 bytes a bucket (4 MB at 18 bits) per size used.
  */
 class Buckets {
   readonly value: Float64Array;
@@ -238,6 +239,9 @@ function spanFeatures(
 ): Features {
   const mask = (1 << o.bits) - 1;
   const { block, out } = scratchFor(o.bits);
+  // Empty unless an earlier call threw half way: never let one reply's counts reach another's.
+  block.clear();
+  out.clear();
   const names = o.explain ? new Map<number, string>() : undefined;
   const fromGram =
     first < g.words.length ? (g.firstWordGram[first] as number) : g.wordHashes.length;
@@ -298,7 +302,11 @@ export function extractFeatures(
  * A reply's features, whole and by passage. The passages of a longer reply are scored beside the
  * whole (model.ts): windows of two sentences of its canonical text (a long reply: wider windows,
  * at most 16 of them); a passage's features are those of its stretch of canonical text, as if it
- * were a reply of its own. A reply of one sentence has none. The reply is read and hashed once.
+ * were a reply of its own, a sentence without a letter ("5") between two included. A sentence
+ * ends at the normalizer's sentence breaks (. ! ? ; : and a spaced dash), not at a line break,
+ * which the normalizer reads as a space: lines without punctuation are one sentence (v14b, which
+ * ended sentences at line breaks too, was refused on its first look; eval/LEDGER.md). A reply
+ * of one sentence has none. The reply is read and hashed once.
  */
 export function replyFeatures(
   canonical: string,

@@ -2,7 +2,7 @@
 // features (features.ts): for each category, "acts" (current danger: the safety message now) and
 // "any concern" (act or ask: past danger, or worrying but unclear). Each head scores the whole
 // reply and, for a reply of several sentences, each two-sentence passage: a disclosure in one
-// line of a long, ordinary email is diluted in the whole but not in its passage. A calibration
+// sentence of a long, ordinary email is diluted in the whole but not in its passage. A calibration
 // fitted on out-of-fold scores weighs the two (how far to trust a passage out of its context)
 // and turns them into a probability.
 // A small neural network (mlp.ts, "the MLP") may score the same features beside the heads; the calibration
@@ -109,33 +109,41 @@ export function calibrate(
 
 /**
  * The four heads' weights side by side (bucket i's at 4i..4i+3), so one pass over a reply's
- * features scores them all from one cache line per bucket. Built once per model: its weights
- * are read-only once it is made.
+ * features scores them all from one cache line per bucket. Built on first use and rebuilt when
+ * a head or its weights are replaced; a model's weights are not changed in place once it scores.
  */
-const packedWeights = new WeakMap<SafetyModel['heads'], Float32Array>();
+interface Packed {
+  weights: readonly Float32Array[];
+  all: Float32Array;
+}
+const packedWeights = new WeakMap<SafetyModel['heads'], Packed>();
 function packed(heads: SafetyModel['heads']): Float32Array {
-  let out = packedWeights.get(heads);
-  if (out === undefined) {
-    const size = heads[HEADS[0]].weights.length;
-    out = new Float32Array(size * HEADS.length);
-    HEADS.forEach((name, h) => {
-      const w = heads[name].weights;
-      for (let i = 0; i < size; i += 1)
-        (out as Float32Array)[i * HEADS.length + h] = w[i] as number;
-    });
-    packedWeights.set(heads, out);
-  }
-  return out;
+  const weights = HEADS.map((name) => heads[name].weights);
+  const known = packedWeights.get(heads);
+  if (known && known.weights.every((w, h) => w === weights[h])) return known.all;
+  const size = weights[0]?.length ?? 0;
+  const all = new Float32Array(size * HEADS.length);
+  weights.forEach((w, h) => {
+    for (let i = 0; i < size; i += 1) all[i * HEADS.length + h] = w[i] as number;
+  });
+  packedWeights.set(heads, { weights, all });
+  return all;
 }
 
-/** headScore of every head (in HEADS order), added up in the same order, so the same numbers. */
-function headScores(model: SafetyModel, f: Features): [number, number, number, number] {
+/** headScore of every head (in HEADS order), added up in the same order: the same numbers. */
+function headScores(model: SafetyModel, f: Features): number[] {
   const w = packed(model.heads);
-  const { heads } = model;
-  let z0 = heads.abuse_act.bias;
-  let z1 = heads.abuse_any.bias;
-  let z2 = heads.self_harm_act.bias;
-  let z3 = heads.self_harm_any.bias;
+  // Four heads, unrolled: HEADS has four names (a fifth would fail to compile here).
+  const [b0, b1, b2, b3] = HEADS.map((name) => model.heads[name].bias) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  let z0 = b0;
+  let z1 = b1;
+  let z2 = b2;
+  let z3 = b3;
   for (let i = 0; i < f.indices.length; i += 1) {
     const at = (f.indices[i] as number) * 4;
     const v = f.values[i] as number;

@@ -50,10 +50,9 @@ export function screenText(
   const { rules, model } = screener;
   const forms = screenForms(text, rules.aliases);
   const hits = matchRules(text, rules, forms);
-  const settings = { bits: model.bits, aliases: rules.aliases };
   let risk: CategoryRisk = NO_RISK;
   if (!opts.rulesOnly) {
-    const { whole, passages } = replyFeatures(forms[0] ?? '', hits, settings);
+    const { whole, passages } = replyFeatures(forms[0] ?? '', hits, { bits: model.bits });
     const p = predict(model, whole, passages);
     risk = {
       abuse: { act: p.abuse_act, any: Math.max(p.abuse_any, p.abuse_act) },
@@ -67,7 +66,11 @@ export function screenText(
     opts.explain && focus && !opts.rulesOnly
       ? topFeatures(
           model.heads[`${focus}_act`],
-          extractFeatures(text, hits, { ...settings, explain: true }),
+          extractFeatures(text, hits, {
+            bits: model.bits,
+            canonical: forms[0] ?? '',
+            explain: true,
+          }),
           6,
         )
       : [];

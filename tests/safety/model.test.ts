@@ -253,6 +253,18 @@ describe('features of a reply and its passages', () => {
     }
   });
 
+  it('follows a head replaced after the model first scored', () => {
+    const { model } = trainModel(data, rules, { bits: 12, epochs: 3, folds: 3, seed: 3 });
+    const f = extractFeatures('he hides my keys', { matched: [], softened: [] }, { bits: 12 });
+    const before = predict(model, f).abuse_act;
+    const head = { ...model.heads.abuse_act, weights: new Float32Array(1 << 12).fill(0.5) };
+    model.heads.abuse_act = head;
+    const score = headScore(head, f);
+    const after = predict(model, f).abuse_act;
+    expect(after).toBe(calibrate(head.calibration, score, score));
+    expect(after).not.toBe(before);
+  });
+
   it('reads a reply twice only when a letter runs three times or more', () => {
     expect(screenForms('he hit me again', rules.aliases)).toHaveLength(1);
     expect(screenForms('he hiiit me agaaain', rules.aliases)).toEqual([

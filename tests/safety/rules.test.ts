@@ -176,6 +176,27 @@ describe('compileRules', () => {
     expect(screenText('he did not hit me', compiled).matched).toEqual([]);
   });
 
+  it('cancels a match on a negation up to four words back, over filler words only', () => {
+    const data = minimal('scared of him');
+    const negation = { words: ['never'], before: ['not'], filler: ['really', 'even', 'that'] };
+    const compiled = compileSafety({
+      ...data,
+      locales: { en: { ...data.locales.en, negation } },
+    });
+    const fires = (text: string) => matchRules(text, compiled).matched.length > 0;
+    expect(fires('i am scared of him')).toBe(true);
+    expect(fires('i am not scared of him')).toBe(false);
+    // Four words back, every word between them filler: still cancelled.
+    expect(fires('not really even that scared of him')).toBe(false);
+    // Five words back: out of reach.
+    expect(fires('not really really even that scared of him')).toBe(true);
+    // A word that is not filler, or a clause break, ends the look back.
+    expect(fires('not so scared of him')).toBe(true);
+    expect(fires('not , scared of him')).toBe(true);
+    // At the very start there is nothing to look back on.
+    expect(fires('scared of him')).toBe(true);
+  });
+
   it('joins two halves in either order with &N', () => {
     const compiled = compileSafety(minimal('my location &3 24 7'));
     expect(screenText('he has my location 24/7', compiled).matched).toEqual(['abuse:test-rule']);
