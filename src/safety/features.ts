@@ -85,13 +85,7 @@ function countInto(
   to: number,
   mask: number,
 ) {
-  const { value, touched } = block;
-  for (let i = from; i < to; i += 1) {
-    const index = (hashes[i] as number) & mask;
-    const v = value[index] as number;
-    if (v === 0) touched.push(index);
-    value[index] = v + 1;
-  }
+  for (let i = from; i < to; i += 1) block.add((hashes[i] as number) & mask, 1);
 }
 
 /** Adds the counted block, scaled to unit length, to `out`, and clears the block. */
@@ -203,28 +197,14 @@ function gramsOf(canonical: string, withNames: boolean): Grams {
 
 /** Counts the character grams that lie inside text[from, to), by start then length. */
 function countCharGrams(block: Buckets, g: Grams, from: number, to: number, mask: number): void {
-  const { value, touched } = block;
-  for (let i = from; i + 3 <= to; i += 1) {
-    for (let k = 0; k < 3 && i + 3 + k <= to; k += 1) {
-      const index = (g.charHashes[i * 3 + k] as number) & mask;
-      const v = value[index] as number;
-      if (v === 0) touched.push(index);
-      value[index] = v + 1;
-    }
-  }
+  for (let i = from; i + 3 <= to; i += 1)
+    for (let k = 0; k < 3 && i + 3 + k <= to; k += 1)
+      block.add((g.charHashes[i * 3 + k] as number) & mask, 1);
 }
 
 interface Settings {
   bits: number;
   explain?: boolean;
-}
-
-/** The rule hits as features: each label, its category, and the softened ones. */
-function ruleGrams(hits: RuleHits): string[] {
-  const rules: string[] = [];
-  for (const label of hits.matched) rules.push(`r:${label}`, `r:${label.split(':')[0]}`);
-  for (const label of hits.softened) rules.push(`r:soft ${label}`, 'r:soft');
-  return rules;
 }
 
 const LENGTH_GRAMS = [...LENGTH_BUCKETS, Infinity].map((_, bucket) => hash32(`l:${bucket}`));
@@ -276,8 +256,11 @@ function spanFeatures(
   return emit(out, names);
 }
 
+/** The rule hits as features (each label, its category, the softened ones), hashed once. */
 function rulesOf(hits: RuleHits) {
-  const grams = ruleGrams(hits);
+  const grams: string[] = [];
+  for (const label of hits.matched) grams.push(`r:${label}`, `r:${label.split(':')[0]}`);
+  for (const label of hits.softened) grams.push(`r:soft ${label}`, 'r:soft');
   return { grams, hashes: grams.map(hash32) };
 }
 

@@ -419,12 +419,13 @@ export interface PatternMatch {
 }
 
 /** All matches of a pattern in a padded token text (" a b c "), each start tried once. */
-export function* matchesOf(
+export function matchesOf(
   pattern: CompiledPattern,
   text: string | IndexedText,
-): Generator<PatternMatch> {
+): Iterable<PatternMatch> {
   const index = indexed(text);
-  if (mayMatch(pattern, index)) yield* scan(pattern, index.padded);
+  // No generator at all when the anchor test fails: most patterns offered a text are.
+  return mayMatch(pattern, index) ? scan(pattern, index.padded) : [];
 }
 
 /** matchesOf for a pattern already known to pass its anchor test. */

@@ -9,6 +9,7 @@ import {
   buildAnchorIndex,
   compilePattern,
   indexText,
+  matchesOf,
   mayMatch,
   scan,
   type IndexedText,
@@ -342,7 +343,7 @@ function formOf(padded: string, index: CompiledRules['index']): Form {
 }
 
 const matchesIn = (pattern: CompiledPattern, text: IndexedText) =>
-  mayMatch(pattern, text) && !scan(pattern, text.padded).next().done;
+  !matchesOf(pattern, text)[Symbol.iterator]().next().done;
 
 function anyMatch(patterns: CompiledPattern[], form: Form): boolean {
   for (const p of patterns) {
@@ -371,7 +372,7 @@ function ruleFires(
   let excluded: PatternMatch[] | null = null;
   for (const pattern of patterns) {
     for (const match of scan(pattern, text.padded)) {
-      excluded ??= rule.unless.flatMap((p) => (mayMatch(p, text) ? [...scan(p, text.padded)] : []));
+      excluded ??= rule.unless.flatMap((p) => [...matchesOf(p, text)]);
       if (excluded.some((x) => x.start < match.end && match.start < x.end)) continue;
       if (rule.negatable && isNegated(match, text.padded, rule)) continue;
       return true;
@@ -388,8 +389,7 @@ function scoreFires(score: CompiledScore, form: Form, ignoreUnlessMessage = fals
     const found = new Set<string>();
     for (const group of score.groups) {
       const hit = group.any.some((pattern) => {
-        if (!mayMatch(pattern, text)) return false;
-        for (const match of scan(pattern, text.padded)) {
+        for (const match of matchesOf(pattern, text)) {
           if (!group.negatable || !isNegated(match, text.padded, score)) return true;
         }
         return false;
